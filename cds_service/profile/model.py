@@ -1,0 +1,186 @@
+"""The NET patient profile: the decision model's inputs (sections 2 and 3), each with provenance.
+
+This is the contract between the profile builder (FHIR -> profile) and the rules (profile -> cards).
+Rules read only this; they never see FHIR JSON. Every value carries the FHIR references and dates
+it came from and any data-quality notes, so a card can show each fact with its date and source
+(decision model, safety invariant 6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Generic, Literal, TypeVar
+
+T = TypeVar("T")
+
+# Vocabularies of the profile (decision model sections 2-3). Plain strings keep templates simple.
+SiteGroup = Literal["pancreas", "gastrointestinal", "unknown", "out-of-scope"]
+Differentiation = Literal["NET", "NEC"]
+WhoGrade = Literal["G1", "G2", "G3", "high-grade-nec"]
+Ki67Band = Literal["G1", "low-G2", "high-G2", "G3"]
+SstrStatus = Literal["positive", "negative", "indeterminate", "unknown"]
+SstrModality = Literal["sstr-pet", "srs", "ihc"]
+FunctionalSyndrome = Literal[
+    "carcinoid-syndrome", "gastrinoma", "insulinoma", "glucagonoma", "vipoma", "somatostatinoma",
+    "nonfunctional", "unknown",
+]
+NenStatus = Literal["active", "history", "none"]
+Stage = Literal["metastatic", "resected", "unknown"]
+DiseaseStatus = Literal["progressing", "stable", "improved", "undetermined"]
+LineOfTherapy = Literal["naive", "after-ssa", "after-ssa-prrt", "after-targeted", "after-chemo"]
+TherapyClass = Literal[
+    "ssa", "prrt", "everolimus", "sunitinib", "cabozantinib", "captem", "capecitabine", "temozolomide",
+    "streptozocin", "platinum-etoposide", "telotristat", "ppi", "diazoxide",
+]
+CriterionResult = Literal["pass", "fail", "unknown"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One FHIR resource a fact came from."""
+
+    reference: str  # relative reference, e.g. "Observation/ki67-1"
+    date: str | None = None  # ISO date/datetime as recorded (effective, onset, recorded, authored)
+    label: str = ""  # short human description, e.g. "Ki-67 15 %"
+
+
+@dataclass(frozen=True)
+class Fact(Generic[T]):
+    """A profile value with its provenance. `value is None` means unknown."""
+
+    value: T | None = None
+    unit: str | None = None
+    date: str | None = None
+    sources: tuple[Source, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def known(self) -> bool:
+        return self.value is not None
+
+
+@dataclass(frozen=True)
+class DataQualityNote:
+    """Something about the input a reader should know: parsed, converted, approximate, rejected."""
+
+    message: str
+    reference: str | None = None  # the resource concerned, when there is one
+    field: str | None = None  # the profile field concerned, e.g. "ki67_percent"
+
+
+@dataclass(frozen=True)
+class TherapyExposure:
+    """One therapy class the patient has had or is on (prior_therapies)."""
+
+    therapy: TherapyClass
+    active: bool
+    start: str | None = None
+    end: str | None = None
+    sources: tuple[Source, ...] = ()
+    administrations: int = 0  # PRRT: number of administrations recorded
+    last_administration: str | None = None  # PRRT: date of the last one
+    planned: tuple[str, ...] = ()  # dates of planned (not yet given) doses, e.g. PRRT ServiceRequests
+
+
+@dataclass(frozen=True)
+class LabResult:
+    """One laboratory value (CgA, gastrin, 5-HIAA, glucose, platelets, HbA1c, calcium, PTH, ...)."""
+
+    name: str  # key from mappings, e.g. "cga", "platelets"
+    value: float | None
+    unit: str | None
+    date: str | None
+    source: Source
+    reference_range: str | None = None  # e.g. "0-98 ng/mL"
+    interpretation: str | None = None  # H, L, N ... as coded
+    text: str | None = None  # the value as sent when it was not numeric
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One PRRT eligibility criterion (decision model section 3), evaluated."""
+
+    name: str  # "sstr-positive", "crcl-gt-50", "kps-gt-50", "platelets-ge-75"
+    label: str  # "SSTR imaging positive", "CrCl > 50 mL/min", ...
+    result: CriterionResult
+    value: str | None = None  # shown as text with unit, e.g. "62 mL/min"
+    date: str | None = None
+    sources: tuple[Source, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PrrtEligibility:
+    criteria: tuple[Criterion, ...] = ()
+
+    @property
+    def eligible(self) -> bool:
+        return bool(self.criteria) and all(c.result == "pass" for c in self.criteria)
+
+    @property
+    def failed_or_unknown(self) -> tuple[Criterion, ...]:
+        return tuple(c for c in self.criteria if c.result != "pass")
+
+
+@dataclass(frozen=True)
+class DraftOrder:
+    """One order from order-sign's context.draftOrders, classified."""
+
+    reference: str  # "MedicationRequest/abc" (or the fullUrl when it has no id)
+    resource_type: str  # "MedicationRequest", "ServiceRequest", ...
+    therapy: TherapyClass | None  # drug class, None when not one we know
+    medication_text: str  # what the order says it is, for display
+    long_acting: bool | None = None  # SSA: LAR / depot / autogel / lanreotide
+    doses_per_day: float | None = None  # from dosageInstruction timing, None when not stated
+    resource: dict = field(default_factory=dict, compare=False, hash=False)  # the draft as sent
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class PatientProfile:
+    """Everything the rules may read about one patient."""
+
+    patient_id: str
+    age: Fact[int] = field(default_factory=Fact)
+    nen_status: NenStatus = "none"  # active disease, history only (remission/resolved), or no NEN
+    in_scope: bool = False  # a GEP-NEN (not only lung/thymic NET, pheo/paraganglioma, Merkel)
+    primary_site: Fact[str] = field(default_factory=Fact)  # pancreas, stomach, duodenum, ileum, ...
+    site_group: SiteGroup = "unknown"
+    differentiation: Fact[Differentiation] = field(default_factory=Fact)
+    ki67_percent: Fact[float] = field(default_factory=Fact)
+    mitotic_count: Fact[float] = field(default_factory=Fact)  # per 2 mm2 (notes say if per 10 HPF)
+    who_grade: Fact[WhoGrade] = field(default_factory=Fact)
+    ki67_band: Fact[Ki67Band] = field(default_factory=Fact)
+    sstr_status: Fact[SstrStatus] = field(default_factory=lambda: Fact("unknown"))
+    sstr_modality: SstrModality | None = None
+    functional_syndrome: Fact[FunctionalSyndrome] = field(default_factory=lambda: Fact("unknown"))
+    multifocal: Fact[bool] = field(default_factory=Fact)
+    metastatic: Fact[bool] = field(default_factory=Fact)
+    liver_metastases: Fact[bool] = field(default_factory=Fact)
+    metastatic_sites: tuple[str, ...] = ()  # liver, bone, lymph-node, peritoneum, other
+    stage: Fact[Stage] = field(default_factory=lambda: Fact("unknown"))
+    disease_status: Fact[DiseaseStatus] = field(default_factory=Fact)
+    tumor_burden: Fact[str] = field(default_factory=Fact)  # "high" | "low"
+    symptomatic: Fact[bool] = field(default_factory=Fact)
+    resectable: Fact[bool] = field(default_factory=Fact)
+    hepatic_predominant: Fact[bool] = field(default_factory=Fact)
+    therapies: tuple[TherapyExposure, ...] = ()
+    line_of_therapy: Fact[LineOfTherapy] = field(default_factory=Fact)
+    comorbidities: dict[str, Fact[bool]] = field(default_factory=dict)  # diabetes, lung, hypertension, ...
+    renal_function: Fact[float] = field(default_factory=Fact)  # CrCl mL/min (notes say if eGFR)
+    performance_kps: Fact[float] = field(default_factory=Fact)  # Karnofsky (ECOG mapped, noted)
+    labs: dict[str, tuple[LabResult, ...]] = field(default_factory=dict)  # newest first
+    men1: Fact[bool] = field(default_factory=Fact)
+    men1_features: tuple[str, ...] = ()  # hyperparathyroidism, pituitary adenoma, ... (X-6)
+    prrt_eligibility: PrrtEligibility = field(default_factory=PrrtEligibility)
+    prrt_response_durable: Fact[bool] = field(default_factory=Fact)
+    draft_orders: tuple[DraftOrder, ...] = ()
+    notes: list[DataQualityNote] = field(default_factory=list)
+
+    def therapy(self, therapy: TherapyClass) -> TherapyExposure | None:
+        """The exposure to one therapy class, if any."""
+        return next((t for t in self.therapies if t.therapy == therapy), None)
+
+    def latest_lab(self, name: str) -> LabResult | None:
+        values = self.labs.get(name, ())
+        return values[0] if values else None
