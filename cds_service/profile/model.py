@@ -134,6 +134,9 @@ class DraftOrder:
     doses_per_day: float | None = None  # from dosageInstruction timing, None when not stated
     resource: dict = field(default_factory=dict, compare=False, hash=False)  # the draft as sent
     notes: tuple[str, ...] = ()
+    # Added for O-SSA-5 (rules): when the order is planned for (occurrence[x], the timing's
+    # boundsPeriod.start or first event, else authoredOn), ISO date; None when not stated.
+    date: str | None = None
 
 
 @dataclass
@@ -176,6 +179,10 @@ class PatientProfile:
     prrt_response_durable: Fact[bool] = field(default_factory=Fact)
     draft_orders: tuple[DraftOrder, ...] = ()
     notes: list[DataQualityNote] = field(default_factory=list)
+    # Added for the rules: the date the profile describes (build_profile's `today`), ISO date.
+    # Rules that look at intervals (F-3 overdue labs, O-SSA-5 washout, O-PPI-2 12 months) use it;
+    # None means the current date.
+    as_of: str | None = None
 
     def therapy(self, therapy: TherapyClass) -> TherapyExposure | None:
         """The exposure to one therapy class, if any."""
