@@ -33,17 +33,21 @@ class PatientRecord:
         rtype = resource.get("resourceType")
         if not isinstance(rtype, str):
             return False
-        if full_url:
-            self._by_ref.setdefault(full_url, resource)
         rid = resource.get("id")
         if isinstance(rid, str) and rid:
             ref = f"{rtype}/{rid}"
             if ref in self._by_ref:
                 return False
             self._by_ref[ref] = resource
+        if full_url:
+            self._by_ref.setdefault(full_url, resource)
         self.resources.append(resource)
         self._by_type.setdefault(rtype, []).append(resource)
         return True
+
+    def add_alias(self, reference: str, resource: dict) -> None:
+        """Make `resource` findable under another reference (a Bundle fullUrl such as urn:uuid:...)."""
+        self._by_ref.setdefault(reference, resource)
 
     def extend(self, resources: Iterable[dict]) -> None:
         for resource in resources:

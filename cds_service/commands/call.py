@@ -1,0 +1,112 @@
+"""`net-cds call`: act as a tiny EHR, call a hook and print the cards readably (or raw with --json)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from cds_service.config import Settings
+from cds_service.samples import get_sample
+from cds_service.services.registry import load_services
+from cds_service.tiny_ehr import hook_request, prefetch_from_bundle
+
+SERVICE_FOR_HOOK = {"patient-view": "net-patient-view", "order-sign": "net-order-sign"}
+ICONS = {"critical": "[CRITICAL]", "warning": "[WARNING]", "info": "[INFO]"}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("call", help="call a hook as an EHR would and print the cards")
+    parser.add_argument("hook", choices=sorted(SERVICE_FOR_HOOK))
+    parser.add_argument("--patient", required=True, help="sample patient id (see `net-cds samples list`)")
+    parser.add_argument("--draft", type=Path, help="order-sign: a Bundle of draft orders (JSON file)")
+    parser.add_argument("--bundle", type=Path, help="use this FHIR Bundle instead of the bundled sample")
+    parser.add_argument("--fhir-server", help="no prefetch: the service queries this FHIR server")
+    parser.add_argument("--token", help="bearer token for --fhir-server")
+    parser.add_argument("--service-url", help="call a running service (base URL) instead of in-process")
+    parser.add_argument("--json", action="store_true", help="print the raw CDS Hooks response")
+    parser.set_defaults(func=run)
+
+
+def _request_body(args: argparse.Namespace) -> dict:
+    service = load_services()[SERVICE_FOR_HOOK[args.hook]]
+    draft = json.loads(args.draft.read_text(encoding="utf-8")) if args.draft else None
+    if args.fhir_server:
+        return hook_request(service, args.patient, fhir_server=args.fhir_server.rstrip("/"),
+                            access_token=args.token, draft_orders=draft)
+    if args.bundle:
+        bundle = json.loads(args.bundle.read_text(encoding="utf-8"))
+    else:
+        sample = get_sample(args.patient)
+        bundle = sample.bundle()
+        if draft is None and args.hook == "order-sign":
+            draft = sample.draft_orders()
+    prefetch = prefetch_from_bundle(service, bundle, args.patient)
+    return hook_request(service, args.patient, prefetch=prefetch, draft_orders=draft)
+
+
+def _post(args: argparse.Namespace, body: dict) -> tuple[int, dict]:
+    path = f"/cds-services/{SERVICE_FOR_HOOK[args.hook]}"
+    if args.service_url:
+        import requests
+
+        response = requests.post(args.service_url.rstrip("/") + path, json=body, timeout=30)
+        try:
+            return response.status_code, response.json()
+        except ValueError:
+            return response.status_code, {}
+    from cds_service import create_app
+
+    settings = Settings.from_env()
+    if args.fhir_server:  # the operator named this server on the command line: allow it
+        settings = settings.with_overrides(
+            allowed_fhir_servers=(*settings.allowed_fhir_servers, args.fhir_server.rstrip("/")))
+    client = create_app(settings).test_client()
+    response = client.post(path, json=body)
+    return response.status_code, response.get_json(silent=True) or {}
+
+
+def format_cards(response: dict) -> str:
+    """The cards as a clinician would read them, in plain text."""
+    lines: list[str] = []
+    cards = response.get("cards", [])
+    if not cards:
+        lines.append("No cards: the service has no guidance for this patient.")
+    for number, card in enumerate(cards, 1):
+        source = card.get("source", {})
+        topic = (source.get("topic") or {}).get("code", "")
+        lines.append(f"{'=' * 78}\n{number}. {ICONS.get(card.get('indicator'), '')} {card.get('summary')}")
+        lines.append(f"   topic: {topic}   source: {source.get('label', '')} {source.get('url', '')}".rstrip())
+        if card.get("detail"):
+            lines.append("")
+            lines.extend(f"   {line}" for line in card["detail"].splitlines())
+        for suggestion in card.get("suggestions", []):
+            actions = ", ".join(
+                f"{a.get('type')} {(a.get('resource') or {}).get('resourceType') or a.get('resourceId', '')}"
+                for a in suggestion.get("actions", []))
+            lines.append(f"   -> suggestion: {suggestion.get('label')} ({actions})")
+        for link in card.get("links", []):
+            lines.append(f"   -> link: {link.get('label')}: {link.get('url')}")
+    notes = (response.get("extension") or {}).get("org.net-cds.data-quality") or []
+    if notes:
+        lines.append(f"{'=' * 78}\nData-quality notes:")
+        lines.extend(f" - {n.get('message')}" for n in notes)
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        body = _request_body(args)
+    except KeyError:
+        print(f"No sample patient '{args.patient}'. Try `net-cds samples list`.", file=sys.stderr)
+        return 2
+    status, response = _post(args, body)
+    if args.json:
+        print(json.dumps(response, indent=2))
+    elif status != 200:
+        issue = (response.get("issue") or [{}])[0]
+        print(f"HTTP {status}: {issue.get('diagnostics', 'error')}", file=sys.stderr)
+    else:
+        print(format_cards(response))
+    return 0 if status == 200 else 1

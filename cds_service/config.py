@@ -1,0 +1,71 @@
+"""Service configuration, read from environment variables (all documented in the README)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service can be configured with. Defaults are the safe ones."""
+
+    environment: str = "development"  # NET_CDS_ENV: production | development | demo
+    data_dir: Path = REPO_ROOT  # NET_CDS_DATA_DIR: holds mappings/, cards/, samples/
+    allowed_fhir_servers: tuple[str, ...] = ()  # NET_CDS_ALLOWED_FHIR_SERVERS: base URL prefixes
+    require_https_fhir: bool = False  # NET_CDS_REQUIRE_HTTPS_FHIR (true in production)
+    fhir_timeout: float = 3.0  # NET_CDS_FHIR_TIMEOUT: seconds, per FHIR query (connect and read)
+    fhir_total_timeout: float = 4.0  # NET_CDS_FHIR_TOTAL_TIMEOUT: seconds for all fallback queries
+    fhir_max_pages: int = 20  # NET_CDS_FHIR_MAX_PAGES: pages read per query (more: the query fails)
+    fhir_page_size: int = 100  # NET_CDS_FHIR_PAGE_SIZE: _count sent on fallback searches (0: none)
+    fhir_query_budget: int = 40  # NET_CDS_FHIR_QUERY_BUDGET: HTTP requests per hook call
+    fhir_workers: int = 8  # NET_CDS_FHIR_WORKERS: parallel fallback queries
+    cors_origins: tuple[str, ...] = ("https://sandbox.cds-hooks.org",)  # NET_CDS_CORS_ORIGINS
+    max_body_bytes: int = 5 * 1024 * 1024  # NET_CDS_MAX_BODY_BYTES
+    log_level: str = "INFO"  # NET_CDS_LOG_LEVEL
+    public_base_url: str | None = None  # NET_CDS_PUBLIC_BASE_URL: the URL EHRs call (JWT aud)
+    extra: Mapping[str, str] = field(default_factory=dict)  # other NET_CDS_* settings, by name
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        get = env.get
+        production = get("NET_CDS_ENV", "development").strip().lower() == "production"
+        settings = cls(
+            environment=get("NET_CDS_ENV", "development").strip().lower(),
+            data_dir=Path(get("NET_CDS_DATA_DIR", str(REPO_ROOT))),
+            allowed_fhir_servers=_split(get("NET_CDS_ALLOWED_FHIR_SERVERS", "")),
+            require_https_fhir=_bool(get("NET_CDS_REQUIRE_HTTPS_FHIR", "true" if production else "false")),
+            fhir_timeout=float(get("NET_CDS_FHIR_TIMEOUT", "3.0")),
+            fhir_total_timeout=float(get("NET_CDS_FHIR_TOTAL_TIMEOUT", "4.0")),
+            fhir_max_pages=int(get("NET_CDS_FHIR_MAX_PAGES", "20")),
+            fhir_page_size=int(get("NET_CDS_FHIR_PAGE_SIZE", "100")),
+            fhir_query_budget=int(get("NET_CDS_FHIR_QUERY_BUDGET", "40")),
+            fhir_workers=int(get("NET_CDS_FHIR_WORKERS", "8")),
+            cors_origins=_split(get("NET_CDS_CORS_ORIGINS", "https://sandbox.cds-hooks.org")),
+            max_body_bytes=int(get("NET_CDS_MAX_BODY_BYTES", str(5 * 1024 * 1024))),
+            log_level=get("NET_CDS_LOG_LEVEL", "INFO").upper(),
+            public_base_url=get("NET_CDS_PUBLIC_BASE_URL") or None,
+            extra={k: v for k, v in env.items() if k.startswith("NET_CDS_")},
+        )
+        return settings
+
+    def with_overrides(self, **overrides: object) -> Settings:
+        """A copy with some settings changed (tests and the CLI use this)."""
+        known = {f.name for f in fields(self)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise TypeError(f"unknown settings: {sorted(unknown)}")
+        return replace(self, **overrides)  # type: ignore[arg-type]

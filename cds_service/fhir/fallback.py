@@ -1,0 +1,143 @@
+"""Fallback queries to the EHR's FHIR server (fhirclient over one pooled requests session per server).
+
+Used for prefetch keys the EHR did not send (or sent as an OperationOutcome). Every request carries
+the EHR's bearer token, has a timeout, stays on the allowlisted server (paging `next` links
+included) and counts against a per-call budget. Tokens are never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+import requests
+from fhirclient.server import FHIRServer
+from requests.adapters import HTTPAdapter
+
+from cds_service.config import Settings
+from cds_service.fhir.outbound import check_fhir_url, is_under
+
+log = logging.getLogger(__name__)
+
+
+class FetchError(Exception):
+    """A fallback query failed; the message names the query, never the token."""
+
+
+class _TimeoutSession(requests.Session):
+    """A session whose requests always time out and never follow redirects (they could leave the server)."""
+
+    def __init__(self, timeout: float, pool_size: int) -> None:
+        super().__init__()
+        self.timeout = timeout
+        self.max_redirects = 0
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(pool_size, 4), max_retries=0)
+        self.mount("http://", adapter)
+        self.mount("https://", adapter)
+
+    def request(self, method, url, **kwargs):  # type: ignore[override]
+        kwargs.setdefault("timeout", self.timeout)
+        kwargs["allow_redirects"] = False
+        return super().request(method, url, **kwargs)
+
+
+_servers: dict[tuple[str, float], FHIRServer] = {}
+_servers_lock = threading.Lock()
+
+
+def _server(base_url: str, settings: Settings) -> FHIRServer:
+    """One fhirclient FHIRServer (and so one connection pool) per base URL, reused across requests."""
+    key = (base_url, settings.fhir_timeout)
+    with _servers_lock:
+        server = _servers.get(key)
+        if server is None:
+            server = FHIRServer(None, base_uri=base_url)
+            server.session = _TimeoutSession(settings.fhir_timeout, settings.fhir_workers)
+            _servers[key] = server
+        return server
+
+
+@dataclass
+class FhirFetcher:
+    """Queries one FHIR server on behalf of one hook call."""
+
+    base_url: str
+    access_token: str | None
+    settings: Settings
+    requests_made: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        check_fhir_url(self.base_url, self.settings)
+        self._server = _server(self.base_url, self.settings)
+
+    def _count(self) -> None:
+        with self._lock:
+            if self.requests_made >= self.settings.fhir_query_budget:
+                raise FetchError("FHIR query budget for this call is exhausted")
+            self.requests_made += 1
+
+    def _get_json(self, path_or_url: str, what: str) -> dict:
+        self._count()
+        headers = {"Authorization": f"Bearer {self.access_token}"} if self.access_token else None
+        try:
+            content = self._server.request_data(path_or_url, headers=headers)
+            data = json.loads(content)
+        except requests.Timeout as exc:
+            raise FetchError(f"{what}: the FHIR server did not answer within {self.settings.fhir_timeout} s") from exc
+        except requests.ConnectionError as exc:
+            raise FetchError(f"{what}: the FHIR server could not be reached") from exc
+        except requests.HTTPError as exc:
+            status = exc.response.status_code if exc.response is not None else "?"
+            raise FetchError(f"{what}: the FHIR server answered HTTP {status}") from exc
+        except Exception as exc:  # fhirclient's own 401/403/404 exceptions, bad JSON, redirects
+            status = getattr(getattr(exc, "response", None), "status_code", None)
+            detail = f"HTTP {status}" if status else type(exc).__name__
+            raise FetchError(f"{what}: the FHIR server request failed ({detail})") from exc
+        if not isinstance(data, dict):
+            raise FetchError(f"{what}: the FHIR server did not return a JSON object")
+        return data
+
+    def read(self, path: str) -> dict | None:
+        """One resource by relative path ("Patient/123"); None when the server says 404."""
+        try:
+            data = self._get_json(path, path.split("/")[0])
+        except FetchError as exc:
+            if "HTTP 404" in str(exc):
+                return None
+            raise
+        if data.get("resourceType") == "OperationOutcome":
+            raise FetchError(f"{path.split('/')[0]}: the FHIR server returned an OperationOutcome")
+        return data
+
+    def search(self, query: str) -> list[dict]:
+        """All resources of a search, following `next` pages up to the configured bound."""
+        what = query.split("?")[0]
+        if self.settings.fhir_page_size > 0 and "_count=" not in query:
+            query += ("&" if "?" in query else "?") + f"_count={self.settings.fhir_page_size}"
+        bundle = self._get_json(query, what)
+        resources: list[dict] = []
+        pages = 1
+        while True:
+            if bundle.get("resourceType") == "OperationOutcome":
+                raise FetchError(f"{what}: the FHIR server returned an OperationOutcome")
+            if bundle.get("resourceType") != "Bundle":
+                raise FetchError(f"{what}: the FHIR server did not return a Bundle")
+            for entry in bundle.get("entry") or ():
+                resource = entry.get("resource") if isinstance(entry, dict) else None
+                if isinstance(resource, dict) and resource.get("resourceType") != "OperationOutcome":
+                    resources.append(resource)
+            next_url = next((link.get("url") for link in bundle.get("link") or ()
+                             if isinstance(link, dict) and link.get("relation") == "next"), None)
+            if not next_url:
+                return resources
+            next_url = urljoin(self._server.base_uri, next_url)
+            if not is_under(self.base_url, next_url):
+                raise FetchError(f"{what}: a paging link leaves the FHIR server; not followed")
+            if pages >= self.settings.fhir_max_pages:
+                raise FetchError(f"{what}: more than {self.settings.fhir_max_pages} pages of results")
+            bundle = self._get_json(next_url, what)
+            pages += 1

@@ -1,0 +1,211 @@
+"""Build one PatientRecord per hook call: prefetch first, fallback queries for what is missing.
+
+CDS Hooks 2.0 §Prefetch: a present key is used; a `null` key means "no data" and is not re-queried;
+an OperationOutcome in a key means that query failed and is re-queried when possible; a missing key
+is queried on `fhirServer` with the EHR's token. Required data that can be neither prefetched nor
+fetched is a 412. A failed optional query becomes a data-quality note, never a silent gap.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+from cds_service.config import Settings
+from cds_service.fhir.fallback import FetchError, FhirFetcher
+from cds_service.fhir.outbound import OutboundBlocked
+from cds_service.fhir.record import PatientRecord
+from cds_service.services.registry import PATIENT_TOKEN, CdsService, PrefetchQuery
+from cds_service.web.errors import PreconditionFailed, ServiceError
+
+log = logging.getLogger(__name__)
+
+_MEDICATION_TYPES = ("MedicationStatement", "MedicationRequest", "MedicationAdministration")
+_executor: ThreadPoolExecutor | None = None
+
+
+def _pool(settings: Settings) -> ThreadPoolExecutor:
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(max_workers=settings.fhir_workers, thread_name_prefix="fhir")
+    return _executor
+
+
+@dataclass(frozen=True)
+class HookCall:
+    """What the data layer needs from a validated hook request."""
+
+    patient_id: str
+    prefetch: dict[str, Any]
+    fhir_server: str | None
+    access_token: str | None
+    draft_orders: dict | None = None
+
+
+def _bundle_resources(bundle: dict) -> list[tuple[dict, str | None]]:
+    out = []
+    for entry in bundle.get("entry") or ():
+        if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
+            out.append((entry["resource"], entry.get("fullUrl")))
+    return out
+
+
+def _belongs_to_patient(resource: dict, patient_id: str) -> bool:
+    """False only when the resource plainly names another patient (prefetch must be this patient's)."""
+    if resource.get("resourceType") == "Patient":
+        return resource.get("id") in (None, patient_id)
+    for key in ("subject", "patient"):
+        ref = resource.get(key)
+        target = ref.get("reference") if isinstance(ref, dict) else None
+        if isinstance(target, str) and "Patient/" in target:
+            return target.rstrip("/").split("/")[-1] == patient_id
+    return True
+
+
+def _has_next_page(bundle: dict) -> str | None:
+    for link in bundle.get("link") or ():
+        if isinstance(link, dict) and link.get("relation") == "next" and isinstance(link.get("url"), str):
+            return link["url"]
+    return None
+
+
+def _add_all(record: PatientRecord, resources: list[tuple[dict, str | None]], key: str) -> None:
+    for resource, full_url in resources:
+        if resource.get("resourceType") == "OperationOutcome":
+            continue
+        if not _belongs_to_patient(resource, record.patient_id):
+            ref = f"{resource.get('resourceType')}/{resource.get('id')}"
+            record.note(f"{ref} in '{key}' belongs to another patient and was ignored.", ref)
+            continue
+        record.add(resource, full_url)
+
+
+def gather_record(service: CdsService, call: HookCall, settings: Settings) -> PatientRecord:
+    """The patient's data for this call, or PreconditionFailed when required data cannot be had."""
+    record = PatientRecord(patient_id=call.patient_id)
+    to_fetch: list[PrefetchQuery] = []
+    for query in service.queries:
+        if query.key not in call.prefetch:
+            to_fetch.append(query)
+            continue
+        value = call.prefetch[query.key]
+        if value is None:
+            record.key_outcomes[query.key] = "null"
+        elif not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
+            raise ServiceError(400, f"prefetch.{query.key} must be a FHIR resource, a Bundle or null.",
+                               f"prefetch.{query.key}")
+        elif value["resourceType"] == "OperationOutcome":
+            to_fetch.append(query)
+        elif value["resourceType"] == "Bundle":
+            _add_all(record, _bundle_resources(value), query.key)
+            record.key_outcomes[query.key] = "prefetch"
+            if _has_next_page(value):
+                to_fetch.append(query)  # the EHR paginated its prefetch: read the rest ourselves
+        else:
+            _add_all(record, [(value, None)], query.key)
+            record.key_outcomes[query.key] = "prefetch"
+
+    fetcher = _fetcher(call, settings) if to_fetch or call.fhir_server else None
+    if to_fetch:
+        _fetch_missing(record, to_fetch, fetcher, call, settings)
+    _add_draft_orders(record, call.draft_orders)
+    _resolve_medications(record, fetcher)
+    return record
+
+
+def _fetcher(call: HookCall, settings: Settings) -> FhirFetcher | Exception:
+    if not call.fhir_server:
+        return PreconditionFailed("No prefetch for this data and no fhirServer to query.")
+    try:
+        return FhirFetcher(call.fhir_server, call.access_token, settings)
+    except OutboundBlocked as exc:
+        return PreconditionFailed(str(exc), "fhirServer")
+
+
+def _fetch_one(fetcher: FhirFetcher, query: PrefetchQuery, patient_id: str) -> list[dict]:
+    path = query.template.replace(PATIENT_TOKEN, patient_id)
+    if query.is_read:
+        resource = fetcher.read(path)
+        return [resource] if resource else []
+    return fetcher.search(path)
+
+
+def _fetch_missing(record: PatientRecord, queries: list[PrefetchQuery], fetcher: FhirFetcher | Exception | None,
+                   call: HookCall, settings: Settings) -> None:
+    if not isinstance(fetcher, FhirFetcher):
+        failure = fetcher if isinstance(fetcher, Exception) else PreconditionFailed("No FHIR server.")
+        _fail_queries(record, queries, str(failure), failure)
+        return
+    pool = _pool(settings)
+    futures = {pool.submit(_fetch_one, fetcher, q, call.patient_id): q for q in queries}
+    done, _ = wait(futures, timeout=settings.fhir_total_timeout)
+    failed: list[tuple[PrefetchQuery, str]] = []
+    for future, query in futures.items():
+        if future not in done:
+            future.cancel()
+            failed.append((query, f"{query.resource_type}: no answer within {settings.fhir_total_timeout} s"))
+            continue
+        error = future.exception()
+        if error is None:
+            _add_all(record, [(r, None) for r in future.result()], query.key)
+            record.key_outcomes[query.key] = "fetched"
+        elif isinstance(error, FetchError):
+            failed.append((query, str(error)))
+        else:
+            log.warning("fallback query %s failed: %s", query.key, type(error).__name__)
+            failed.append((query, f"{query.resource_type}: query failed"))
+    for query, message in failed:
+        record.key_outcomes[query.key] = "failed"
+        if query.required:
+            raise PreconditionFailed(f"Required FHIR data '{query.key}' could not be obtained: {message}",
+                                     f"prefetch.{query.key}")
+        record.note(f"Could not obtain '{query.key}' ({message}); cards may miss data from it.")
+
+
+def _fail_queries(record: PatientRecord, queries: list[PrefetchQuery], message: str, failure: Exception) -> None:
+    for query in queries:
+        record.key_outcomes[query.key] = "failed"
+    required = [q.key for q in queries if q.required]
+    if required:
+        expression = getattr(failure, "expression", None) or f"prefetch.{required[0]}"
+        raise PreconditionFailed(f"Required FHIR data {required} could not be obtained: {message}", expression)
+    for query in queries:
+        record.note(f"Prefetch '{query.key}' was not provided and could not be queried ({message}).")
+
+
+def _add_draft_orders(record: PatientRecord, draft_orders: dict | None) -> None:
+    if not draft_orders:
+        return
+    for resource, full_url in _bundle_resources(draft_orders):
+        record.draft_orders.append(resource)
+        if resource.get("resourceType") == "Medication":
+            record.add(resource, full_url)
+        elif full_url:
+            record.add_alias(full_url, resource)
+
+
+def _resolve_medications(record: PatientRecord, fetcher: FhirFetcher | Exception | None) -> None:
+    """Fetch Medications referenced by medication resources and drafts but not in the record."""
+    missing: set[str] = set()
+    for resource in [*record.of_type(*_MEDICATION_TYPES), *record.draft_orders]:
+        ref = resource.get("medicationReference")
+        target = ref.get("reference") if isinstance(ref, dict) else None
+        if not isinstance(target, str) or target.startswith("#") or record.get(target) is not None:
+            continue
+        missing.add(target)
+    for target in sorted(missing):
+        if not isinstance(fetcher, FhirFetcher) or not target.startswith("Medication/"):
+            record.note(f"{target} is referenced but not available; the medication was read from its text.",
+                        target)
+            continue
+        try:
+            medication = fetcher.read(target)
+        except FetchError as exc:
+            record.note(f"{target} could not be fetched ({exc}).", target)
+            continue
+        if medication:
+            record.add(medication)
+        else:
+            record.note(f"{target} does not exist on the FHIR server.", target)

@@ -1,0 +1,125 @@
+"""POST /cds-services/{id}: validate the request, gather FHIR data, build the profile, return cards.
+
+Data flows one way: request -> FHIR data (prefetch / fallback) -> patient profile -> rules -> cards
+-> validated response. This module only wires the steps together and turns problems into
+400/404/412 answers that name the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from marshmallow import ValidationError
+
+from cds_service.config import Settings
+from cds_service.fhir.gather import HookCall, gather_record
+from cds_service.fhir.validation import validate_used
+from cds_service.profile.model import Fact, PatientProfile
+from cds_service.services.registry import handler_for, load_services
+from cds_service.web.card_validation import valid_cards
+from cds_service.web.errors import ServiceError
+from cds_service.web.schemas import CONTEXT_SCHEMAS, HookRequestSchema, first_error
+
+log = logging.getLogger(__name__)
+bp = Blueprint("hooks", __name__)
+
+DATA_QUALITY_EXTENSION = "org.net-cds.data-quality"
+
+
+def read_json_object() -> dict:
+    """The request body as a JSON object, or a 400/415 that says what is wrong with it."""
+    mimetype = request.mimetype or ""
+    if mimetype and mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise ServiceError(415, "Request body must be JSON (Content-Type: application/json).")
+    raw = request.get_data(cache=False)
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ServiceError(400, "Request body is not valid JSON.", "body") from exc
+    if not isinstance(body, dict):
+        raise ServiceError(400, "Request body must be a JSON object.", "body")
+    return body
+
+
+def _validated(body: dict, hook: str) -> tuple[dict, dict]:
+    try:
+        data = HookRequestSchema().load(body)
+    except ValidationError as exc:
+        field, message = first_error(exc.messages)
+        raise ServiceError(400, f"{field}: {message}", field) from exc
+    if data["hook"] != hook:
+        raise ServiceError(400, f"hook: this service answers '{hook}', not '{data['hook']}'.", "hook")
+    try:
+        context = CONTEXT_SCHEMAS[hook]().load(data["context"])
+    except ValidationError as exc:
+        field, message = first_error(exc.messages, "context")
+        raise ServiceError(400, f"{field}: {message}", field) from exc
+    return data, context
+
+
+def _references(profile: PatientProfile) -> set[str]:
+    """Every FHIR reference behind a fact of the profile."""
+    refs: set[str] = set()
+
+    def collect(value: Any) -> None:
+        if isinstance(value, Fact):
+            refs.update(s.reference for s in value.sources)
+        elif isinstance(value, dict):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, (tuple, list)):
+            for item in value:
+                collect(item)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for f in dataclasses.fields(value):
+                if f.name in ("notes", "draft_orders"):
+                    continue
+                item = getattr(value, f.name)
+                if f.name == "sources":
+                    refs.update(s.reference for s in item)
+                else:
+                    collect(item)
+
+    collect(profile)
+    return refs
+
+
+@bp.post("/cds-services/<service_id>")
+def call_service(service_id: str) -> Response:
+    services = load_services()
+    service = services.get(service_id)
+    if service is None:
+        raise ServiceError(404, f"Unknown CDS service '{service_id}'.")
+    g.audit = {"service": service_id}
+    body = read_json_object()
+    data, context = _validated(body, service.hook)
+    g.audit["hookInstance"] = str(data["hookInstance"])
+    settings: Settings = current_app.config["NET_CDS"]
+    token = (data.get("fhirAuthorization") or {}).get("access_token")
+    call = HookCall(
+        patient_id=context["patientId"],
+        prefetch=data.get("prefetch") or {},
+        fhir_server=data.get("fhirServer"),
+        access_token=token,
+        draft_orders=context.get("draftOrders") and body["context"]["draftOrders"],
+    )
+    record = gather_record(service, call, settings)
+    g.audit["dataSource"] = record.data_source
+    from cds_service.profile import build_profile  # the profile package is heavy; import on first use
+
+    profile = build_profile(record)
+    profile.notes.extend(validate_used(record, _references(profile)))
+    cards, rejected = valid_cards(handler_for(service_id)(profile))
+    for card, errors in rejected:
+        topic = ((card.get("source") or {}).get("topic") or {}).get("code") if isinstance(card, dict) else None
+        log.error("dropped invalid card (service=%s topic=%s): %s", service_id, topic, "; ".join(errors))
+    g.audit["topics"] = [((c.get("source") or {}).get("topic") or {}).get("code") for c in cards]
+    payload: dict[str, Any] = {"cards": cards}
+    if profile.notes:
+        payload["extension"] = {DATA_QUALITY_EXTENSION: [
+            {k: v for k, v in dataclasses.asdict(n).items() if v} for n in profile.notes]}
+    return jsonify(payload)

@@ -1,0 +1,27 @@
+"""Shared fixtures: an app per test, a Flask client, and small FHIR builders."""
+
+from __future__ import annotations
+
+import pytest
+
+from cds_service import create_app
+from cds_service.config import Settings
+
+FHIR_BASE = "https://ehr.example.org/fhir"
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """Test settings: one allowlisted FHIR server, short timeouts."""
+    return Settings().with_overrides(allowed_fhir_servers=(FHIR_BASE,), fhir_timeout=1.0,
+                                     fhir_total_timeout=2.0, fhir_page_size=0)
+
+
+@pytest.fixture
+def app(settings: Settings):
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

@@ -1,0 +1,239 @@
+"""Prefetch and fallback queries (CDS Hooks 2.0 §Prefetch), with the FHIR server mocked at the HTTP layer."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+import responses
+
+from cds_service.fhir.gather import HookCall, gather_record
+from cds_service.services.registry import load_services
+from cds_service.web.errors import PreconditionFailed, ServiceError
+from tests.conftest import FHIR_BASE
+from tests.unit.core.fhir_builders import (
+    PATIENT_ID, condition, ki67, med_request, operation_outcome, patient, searchset,
+)
+
+SERVICE = load_services()["net-patient-view"]
+EMPTY = searchset()
+
+
+def full_prefetch(**overrides: object) -> dict:
+    """A prefetch answering every key of the patient-view service."""
+    prefetch: dict = {q.key: None for q in SERVICE.queries}
+    prefetch["patient"] = patient()
+    prefetch["conditions"] = searchset(condition("c1", "C25.4"))
+    prefetch["pathology"] = searchset(ki67("k1", 12))
+    prefetch.update(overrides)
+    return prefetch
+
+
+def call(prefetch: dict, server: str | None = FHIR_BASE, token: str | None = "secret-token") -> HookCall:
+    return HookCall(patient_id=PATIENT_ID, prefetch=prefetch, fhir_server=server, access_token=token)
+
+
+def mock_empty_searches(rsps: responses.RequestsMock) -> None:
+    rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/\w+\?.*"), json=EMPTY)
+
+
+def test_full_prefetch_makes_no_request(settings):
+    with responses.RequestsMock() as rsps:  # any HTTP call would fail the test
+        record = gather_record(SERVICE, call(full_prefetch()), settings)
+    assert {r["id"] for r in record.resources} == {PATIENT_ID, "c1", "k1"}
+    assert record.key_outcomes["conditions"] == "prefetch"
+    assert record.key_outcomes["labs"] == "null"
+    assert record.data_source == "prefetch"
+
+
+def test_null_key_is_not_requeried(settings):
+    prefetch = full_prefetch(conditions=None)
+    with responses.RequestsMock() as rsps:
+        record = gather_record(SERVICE, call(prefetch), settings)
+        assert len(rsps.calls) == 0
+    assert record.key_outcomes["conditions"] == "null"
+    assert not list(record.of_type("Condition"))
+
+
+def test_missing_keys_are_fetched_with_bearer_token(settings):
+    prefetch = full_prefetch()
+    del prefetch["conditions"]
+    del prefetch["labs"]
+    with responses.RequestsMock() as rsps:
+        cond = rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/Condition\?patient=p1$"),
+                        json=searchset(condition("c9", "C7A.012")))
+        labs = rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/Observation\?patient=p1&code=.*9811-1.*"),
+                        json=EMPTY)
+        record = gather_record(SERVICE, call(prefetch), settings)
+        assert cond.call_count == 1 and labs.call_count == 1
+        for made in rsps.calls:
+            assert made.request.headers["Authorization"] == "Bearer secret-token"
+    assert record.key_outcomes["conditions"] == "fetched"
+    assert record.get("Condition/c9") is not None
+    assert record.data_source == "mixed"
+
+
+def test_fallback_follows_next_pages(settings):
+    prefetch = full_prefetch()
+    del prefetch["conditions"]
+    page2 = f"{FHIR_BASE}/Condition?patient=p1&_page=2"
+    page3 = f"{FHIR_BASE}/Condition?patient=p1&_page=3"
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, page2, json=searchset(condition("c2", "C7B.02"), next_url=page3))
+        rsps.add(responses.GET, page3, json=searchset(condition("c3", "E34.0")))
+        rsps.add(responses.GET, f"{FHIR_BASE}/Condition?patient=p1",
+                 json=searchset(condition("c1", "C7A.012"), next_url=page2))
+        record = gather_record(SERVICE, call(prefetch), settings)
+        assert len(rsps.calls) == 3
+    assert {c["id"] for c in record.of_type("Condition")} == {"c1", "c2", "c3"}
+
+
+def test_paging_bound_fails_the_query_instead_of_truncating(settings):
+    prefetch = full_prefetch()
+    del prefetch["conditions"]
+    capped = settings.with_overrides(fhir_max_pages=2)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        for n in range(1, 5):
+            url = f"{FHIR_BASE}/Condition?patient=p1" + (f"&_page={n}" if n > 1 else "")
+            rsps.add(responses.GET, url, json=searchset(condition(f"c{n}", "C25.4"),
+                                                        next_url=f"{FHIR_BASE}/Condition?patient=p1&_page={n + 1}"))
+        with pytest.raises(PreconditionFailed) as failure:
+            gather_record(SERVICE, call(prefetch), capped)
+    assert "more than 2 pages" in failure.value.message
+
+
+def test_next_link_to_another_host_is_not_followed(settings):
+    prefetch = full_prefetch()
+    del prefetch["conditions"]
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, f"{FHIR_BASE}/Condition?patient=p1",
+                 json=searchset(condition("c1", "C25.4"), next_url="http://169.254.169.254/latest/meta-data"))
+        with pytest.raises(PreconditionFailed) as failure:
+            gather_record(SERVICE, call(prefetch), settings)
+        assert len(rsps.calls) == 1
+    assert "leaves the FHIR server" in failure.value.message
+
+
+def test_operation_outcome_key_is_requeried(settings):
+    prefetch = full_prefetch(conditions=operation_outcome())
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, f"{FHIR_BASE}/Condition?patient=p1", json=searchset(condition("c5", "C25.4")))
+        record = gather_record(SERVICE, call(prefetch), settings)
+    assert record.key_outcomes["conditions"] == "fetched"
+    assert record.get("Condition/c5") is not None
+
+
+def test_operation_outcome_key_without_server_is_412(settings):
+    prefetch = full_prefetch(conditions=operation_outcome())
+    with pytest.raises(PreconditionFailed) as failure:
+        gather_record(SERVICE, call(prefetch, server=None), settings)
+    assert failure.value.status == 412
+    assert "conditions" in failure.value.message
+
+
+def test_missing_required_key_and_no_server_is_412(settings):
+    prefetch = full_prefetch()
+    del prefetch["pathology"]
+    with pytest.raises(PreconditionFailed) as failure:
+        gather_record(SERVICE, call(prefetch, server=None), settings)
+    assert failure.value.expression == "prefetch.pathology"
+
+
+def test_missing_optional_key_and_no_server_becomes_a_note(settings):
+    prefetch = full_prefetch()
+    del prefetch["familyHistory"]
+    record = gather_record(SERVICE, call(prefetch, server=None), settings)
+    assert record.key_outcomes["familyHistory"] == "failed"
+    assert any("familyHistory" in n.message for n in record.notes)
+
+
+def test_server_unreachable_is_412(settings):
+    prefetch = full_prefetch()
+    del prefetch["conditions"]
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, f"{FHIR_BASE}/Condition?patient=p1", body=requests.ConnectionError("refused"))
+        with pytest.raises(PreconditionFailed) as failure:
+            gather_record(SERVICE, call(prefetch), settings)
+    assert "could not be reached" in failure.value.message
+
+
+def test_server_error_on_optional_query_becomes_a_note(settings):
+    prefetch = full_prefetch()
+    del prefetch["procedures"]
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, f"{FHIR_BASE}/Procedure?patient=p1", status=500, json=operation_outcome())
+        record = gather_record(SERVICE, call(prefetch), settings)
+    assert record.key_outcomes["procedures"] == "failed"
+    assert any("procedures" in n.message and "HTTP 500" in n.message for n in record.notes)
+
+
+def test_prefetch_key_of_wrong_type_is_400_naming_it(settings):
+    with pytest.raises(ServiceError) as failure:
+        gather_record(SERVICE, call(full_prefetch(labs=["not", "a", "bundle"])), settings)
+    assert failure.value.status == 400
+    assert failure.value.expression == "prefetch.labs"
+
+
+def test_resources_of_another_patient_are_dropped_with_a_note(settings):
+    stranger = condition("c7", "C7A.1", pid="someone-else")
+    record = gather_record(SERVICE, call(full_prefetch(conditions=searchset(stranger))), settings)
+    assert record.get("Condition/c7") is None
+    assert any("another patient" in n.message for n in record.notes)
+
+
+def test_medication_reference_resolved_contained_bundle_and_fetched(settings):
+    contained = med_request("m1", med_ref="#med")
+    contained["contained"] = [{"resourceType": "Medication", "id": "med", "code": {"text": "omeprazole"}}]
+    in_bundle = med_request("m2", med_ref="Medication/lan")
+    fetched = med_request("m3", med_ref="Medication/octreotide-lar")
+    lanreotide = {"resourceType": "Medication", "id": "lan", "code": {"text": "lanreotide 120 mg"}}
+    bundle = searchset(contained, in_bundle, fetched, lanreotide)
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, f"{FHIR_BASE}/Medication/octreotide-lar",
+                 json={"resourceType": "Medication", "id": "octreotide-lar", "code": {"text": "octreotide LAR"}})
+        record = gather_record(SERVICE, call(full_prefetch(medicationRequests=bundle)), settings)
+        assert len(rsps.calls) == 1
+    from cds_service.fhir.record import resolve_medication
+
+    assert resolve_medication(record, contained)["code"]["text"] == "omeprazole"
+    assert resolve_medication(record, in_bundle)["code"]["text"] == "lanreotide 120 mg"
+    assert resolve_medication(record, fetched)["code"]["text"] == "octreotide LAR"
+
+
+def test_unresolvable_medication_reference_is_a_note_not_a_crash(settings):
+    bundle = searchset(med_request("m1", med_ref="Medication/gone"))
+    record = gather_record(SERVICE, call(full_prefetch(medicationRequests=bundle), server=None), settings)
+    assert any("Medication/gone" in n.message for n in record.notes)
+
+
+def test_fhir_server_not_on_allowlist_is_412_without_any_request(settings):
+    prefetch = full_prefetch()
+    del prefetch["conditions"]
+    with responses.RequestsMock() as rsps:
+        with pytest.raises(PreconditionFailed) as failure:
+            gather_record(SERVICE, HookCall(PATIENT_ID, prefetch, "http://169.254.169.254/", "t"), settings)
+        assert len(rsps.calls) == 0
+    assert failure.value.expression == "fhirServer"
+
+
+def test_query_budget_is_enforced(settings):
+    prefetch = {"patient": patient()}
+    tight = settings.with_overrides(fhir_query_budget=1)  # two required searches cannot both run
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        mock_empty_searches(rsps)
+        with pytest.raises(PreconditionFailed) as failure:
+            gather_record(SERVICE, call(prefetch), tight)
+        assert len(rsps.calls) == 1
+    assert "budget" in failure.value.message
+
+
+def test_paginated_prefetch_is_completed_from_the_server(settings):
+    page2 = f"{FHIR_BASE}/Condition?patient=p1&_page=2"
+    prefetch = full_prefetch(conditions=searchset(condition("c1", "C25.4"), next_url=page2))
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, f"{FHIR_BASE}/Condition?patient=p1", json=searchset(
+            condition("c1", "C25.4"), next_url=page2))
+        rsps.add(responses.GET, page2, json=searchset(condition("c2", "C7B.02")))
+        record = gather_record(SERVICE, call(prefetch), settings)
+    assert {c["id"] for c in record.of_type("Condition")} == {"c1", "c2"}
