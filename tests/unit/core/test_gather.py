@@ -13,7 +13,13 @@ from cds_service.services.registry import load_services
 from cds_service.web.errors import PreconditionFailed, ServiceError
 from tests.conftest import FHIR_BASE
 from tests.unit.core.fhir_builders import (
-    PATIENT_ID, condition, ki67, med_request, operation_outcome, patient, searchset,
+    PATIENT_ID,
+    condition,
+    ki67,
+    med_request,
+    operation_outcome,
+    patient,
+    searchset,
 )
 
 SERVICE = load_services()["net-patient-view"]
@@ -39,7 +45,7 @@ def mock_empty_searches(rsps: responses.RequestsMock) -> None:
 
 
 def test_full_prefetch_makes_no_request(settings):
-    with responses.RequestsMock() as rsps:  # any HTTP call would fail the test
+    with responses.RequestsMock():  # any HTTP call would fail the test
         record = gather_record(SERVICE, call(full_prefetch()), settings)
     assert {r["id"] for r in record.resources} == {PATIENT_ID, "c1", "k1"}
     assert record.key_outcomes["conditions"] == "prefetch"
