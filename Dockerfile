@@ -1,0 +1,28 @@
+# NET-CDS: the CDS Hooks service under gunicorn, as a non-root user.
+#   docker build -t net-cds . && docker run -p 8080:8080 -e NET_CDS_ENV=production ... net-cds
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    NET_CDS_DATA_DIR=/app \
+    NET_CDS_ENV=production
+
+RUN useradd --create-home --uid 10001 netcds
+WORKDIR /app
+
+COPY pyproject.toml README.md ./
+COPY cds_service ./cds_service
+RUN pip install --no-cache-dir . && rm -rf /root/.cache
+
+COPY mappings ./mappings
+COPY cards ./cards
+COPY samples ./samples
+RUN mkdir -p /app/var && chown netcds:netcds /app/var
+
+USER netcds
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
+  CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2).status == 200 else 1)"
+
+CMD ["gunicorn", "--bind", "0.0.0.0:8080", "--workers", "2", "--timeout", "30", "--access-logfile", "-", \
+     "cds_service.wsgi:app"]
