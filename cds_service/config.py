@@ -33,7 +33,7 @@ class Settings:
     fhir_query_budget: int = 40  # NET_CDS_FHIR_QUERY_BUDGET: HTTP requests per hook call
     fhir_workers: int = 8  # NET_CDS_FHIR_WORKERS: parallel fallback queries
     cors_origins: tuple[str, ...] = ("https://sandbox.cds-hooks.org",)  # NET_CDS_CORS_ORIGINS
-    max_body_bytes: int = 5 * 1024 * 1024  # NET_CDS_MAX_BODY_BYTES
+    max_body_bytes: int = 8 * 1024 * 1024  # NET_CDS_MAX_BODY_BYTES
     log_level: str = "INFO"  # NET_CDS_LOG_LEVEL
     public_base_url: str | None = None  # NET_CDS_PUBLIC_BASE_URL: the URL EHRs call (JWT aud)
     extra: Mapping[str, str] = field(default_factory=dict)  # other NET_CDS_* settings, by name
@@ -55,7 +55,7 @@ class Settings:
             fhir_query_budget=int(get("NET_CDS_FHIR_QUERY_BUDGET", "40")),
             fhir_workers=int(get("NET_CDS_FHIR_WORKERS", "8")),
             cors_origins=_split(get("NET_CDS_CORS_ORIGINS", "https://sandbox.cds-hooks.org")),
-            max_body_bytes=int(get("NET_CDS_MAX_BODY_BYTES", str(5 * 1024 * 1024))),
+            max_body_bytes=int(get("NET_CDS_MAX_BODY_BYTES", str(8 * 1024 * 1024))),
             log_level=get("NET_CDS_LOG_LEVEL", "INFO").upper(),
             public_base_url=get("NET_CDS_PUBLIC_BASE_URL") or None,
             extra={k: v for k, v in env.items() if k.startswith("NET_CDS_")},
