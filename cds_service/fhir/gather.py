@@ -44,11 +44,22 @@ class HookCall:
     draft_orders: dict | None = None
 
 
-def _bundle_resources(bundle: dict) -> list[tuple[dict, str | None]]:
+def _bundle_resources(bundle: dict, record: PatientRecord | None = None,
+                      key: str = "") -> list[tuple[dict, str | None]]:
+    """The (resource, fullUrl) pairs of a Bundle, read tolerantly: a lone entry object counts as a list."""
+    entries = bundle.get("entry") or ()
+    if isinstance(entries, dict):
+        entries = [entries]
     out = []
-    for entry in bundle.get("entry") or ():
-        if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
-            out.append((entry["resource"], entry.get("fullUrl")))
+    for index, entry in enumerate(entries if isinstance(entries, list) else ()):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if isinstance(resource, dict) and isinstance(resource.get("resourceType"), str):
+            full_url = entry.get("fullUrl")
+            out.append((resource, full_url if isinstance(full_url, str) else None))
+        elif record is not None:
+            record.note(f"Entry {index} of '{key}' has no readable resource and was ignored.")
+    if record is not None and not isinstance(entries, (list, tuple)):
+        record.note(f"'{key}' has an unreadable entry list and was ignored.")
     return out
 
 
@@ -99,7 +110,7 @@ def gather_record(service: CdsService, call: HookCall, settings: Settings) -> Pa
         elif value["resourceType"] == "OperationOutcome":
             to_fetch.append(query)
         elif value["resourceType"] == "Bundle":
-            _add_all(record, _bundle_resources(value), query.key)
+            _add_all(record, _bundle_resources(value, record, query.key), query.key)
             record.key_outcomes[query.key] = "prefetch"
             if _has_next_page(value):
                 to_fetch.append(query)  # the EHR paginated its prefetch: read the rest ourselves
@@ -178,7 +189,7 @@ def _fail_queries(record: PatientRecord, queries: list[PrefetchQuery], message: 
 def _add_draft_orders(record: PatientRecord, draft_orders: dict | None) -> None:
     if not draft_orders:
         return
-    for resource, full_url in _bundle_resources(draft_orders):
+    for resource, full_url in _bundle_resources(draft_orders, record, "context.draftOrders"):
         record.draft_orders.append(resource)
         if resource.get("resourceType") == "Medication":
             record.add(resource, full_url)

@@ -243,3 +243,11 @@ def test_paginated_prefetch_is_completed_from_the_server(settings):
         rsps.add(responses.GET, page2, json=searchset(condition("c2", "C7B.02")))
         record = gather_record(SERVICE, call(prefetch), settings)
     assert {c["id"] for c in record.of_type("Condition")} == {"c1", "c2"}
+
+
+def test_lone_entry_object_is_read_and_unreadable_entries_are_noted(settings):
+    lone = {"resourceType": "Bundle", "type": "searchset", "entry": {"resource": condition("c1", "C25.4")}}
+    broken = {"resourceType": "Bundle", "entry": [{"resource": "Condition/c2"}, 7, {"fullUrl": "x"}]}
+    record = gather_record(SERVICE, call(full_prefetch(conditions=lone, procedures=broken), server=None), settings)
+    assert record.get("Condition/c1") is not None
+    assert sum("procedures" in n.message and "no readable resource" in n.message for n in record.notes) == 3
