@@ -1,0 +1,145 @@
+"""A real local FHIR server for the fallback scenario, and direct timing of the service's queries.
+
+sekmet-fhir (FastAPI + SQLite, HAPI-like paging; installed into .fhir-servers/ by
+tests/integration/servers/install) runs on a free 127.0.0.1 port with a static bearer token and the
+integration suite's settings template. Each of the service's fallback queries is then timed directly
+(same URL, same token header, same `_count`, following `next` pages like the service does), so the
+hook latency can be compared with the slowest single query.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from bench.server import REPO, free_port, wait_ready
+from bench.stats import percentile
+from cds_service.fhir.upload import upload_bundle
+from cds_service.services.registry import PATIENT_TOKEN, CdsService
+
+SEKMET = Path(os.environ.get("NET_CDS_FHIR_SERVERS_DIR", REPO / ".fhir-servers")) / "sekmet" / "venv" / "bin" / "sekmet"
+TEMPLATE = REPO / "tests" / "integration" / "servers" / "sekmet" / "settings.yaml.template"
+
+
+@dataclass(frozen=True)
+class FhirServer:
+    name: str
+    base_url: str
+    token: str
+
+
+def available() -> str | None:
+    """None when sekmet is installed; otherwise why the fallback scenario cannot run."""
+    if not SEKMET.exists():
+        return f"sekmet-fhir is not installed ({SEKMET}); run tests/integration/servers/install"
+    if not TEMPLATE.exists():
+        return f"{TEMPLATE} is missing"
+    return None
+
+
+@contextmanager
+def sekmet(log_file: Path | None = None) -> Iterator[FhirServer]:
+    """sekmet-fhir on a free loopback port with a fresh SQLite database, for the `with` block."""
+    reason = available()
+    if reason:
+        raise RuntimeError(reason)
+    with tempfile.TemporaryDirectory(prefix="net-cds-bench-sekmet-") as workdir:
+        port = free_port()
+        token = f"bench-{secrets.token_hex(12)}"
+        settings = (TEMPLATE.read_text(encoding="utf-8").replace("{port}", str(port))
+                    .replace("{data_dir}", str(Path(workdir) / "data")).replace("{token}", token))
+        (Path(workdir) / "settings.yaml").write_text(settings, encoding="utf-8")
+        log = open(log_file or os.devnull, "ab")  # noqa: SIM115
+        process = subprocess.Popen([str(SEKMET), "serve", "-c", "settings.yaml"], cwd=workdir, stdout=log,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        base = f"http://127.0.0.1:{port}/fhir"
+        try:
+            wait_ready(f"{base}/metadata", process=process)
+            yield FhirServer("sekmet-fhir 0.1.1", base, token)
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(timeout=5)
+            log.close()
+
+
+def load(server: FhirServer, bundle: dict, label: str) -> int:
+    """Upload a patient bundle (one transaction of PUTs); returns how many resources it holds."""
+    result = upload_bundle(server.base_url, bundle, label, token=server.token, timeout=300)
+    return len(result.references)
+
+
+def query_paths(service: CdsService, patient_id: str, page_size: int) -> dict[str, str]:
+    """Each prefetch key's fallback request path, exactly as cds_service.fhir.fallback sends it."""
+    paths = {}
+    for query in service.queries:
+        path = query.template.replace(PATIENT_TOKEN, patient_id)
+        if not query.is_read and page_size > 0 and "_count=" not in path:
+            path += ("&" if "?" in path else "?") + f"_count={page_size}"
+        paths[query.key] = path
+    return paths
+
+
+def _get_all(session: requests.Session, server: FhirServer, path: str) -> tuple[int, int]:
+    """GET a read or a search with all its `next` pages; returns (HTTP requests, resources)."""
+    headers = {"Authorization": f"Bearer {server.token}", "Accept": "application/fhir+json"}
+    url = f"{server.base_url}/{path}"
+    pages = resources = 0
+    while url:
+        response = session.get(url, headers=headers, timeout=30)
+        response.raise_for_status()
+        data = response.json()
+        pages += 1
+        if data.get("resourceType") != "Bundle":
+            return pages, 1
+        resources += len(data.get("entry") or ())
+        url = next((urljoin(server.base_url + "/", link["url"]) for link in data.get("link") or ()
+                    if link.get("relation") == "next"), None)
+    return pages, resources
+
+
+def time_queries(server: FhirServer, paths: dict[str, str], rounds: int = 30) -> dict[str, dict]:
+    """Each query timed alone (sequentially, keep-alive session, `rounds` times after 3 warm-ups)."""
+    out: dict[str, dict] = {}
+    with requests.Session() as session:
+        for key, path in paths.items():
+            times: list[float] = []
+            pages = resources = 0
+            for i in range(rounds + 3):
+                t = time.perf_counter()
+                pages, resources = _get_all(session, server, path)
+                if i >= 3:
+                    times.append((time.perf_counter() - t) * 1000)
+            out[key] = {"pages": pages, "resources": resources, "p50_ms": percentile(times, 50),
+                        "p95_ms": percentile(times, 95), "p99_ms": percentile(times, 99)}
+    return out
+
+
+def time_parallel_burst(server: FhirServer, paths: dict[str, str], workers: int, rounds: int = 30) -> dict:
+    """All queries at once from `workers` threads (what the service's fallback does), timed per burst."""
+    times: list[float] = []
+    with requests.Session() as session, ThreadPoolExecutor(max_workers=workers) as pool:
+        session.mount("http://", HTTPAdapter(pool_maxsize=workers))
+        for i in range(rounds + 3):
+            t = time.perf_counter()
+            list(pool.map(lambda path: _get_all(session, server, path), paths.values()))
+            if i >= 3:
+                times.append((time.perf_counter() - t) * 1000)
+    return {"p50_ms": percentile(times, 50), "p95_ms": percentile(times, 95), "p99_ms": percentile(times, 99)}

@@ -1,0 +1,38 @@
+"""The benchmark harness's percentile math (functional only: no timing assertions)."""
+
+import math
+
+import pytest
+
+from bench.stats import percentile, summarize
+
+
+def test_percentile_interpolates_linearly() -> None:
+    values = [10.0, 20.0, 30.0, 40.0]
+    assert percentile(values, 0) == 10.0
+    assert percentile(values, 100) == 40.0
+    assert percentile(values, 50) == 25.0
+    assert percentile(values, 95) == pytest.approx(38.5)
+
+
+def test_percentile_ignores_input_order_and_handles_edge_cases() -> None:
+    assert percentile([3.0, 1.0, 2.0], 50) == 2.0
+    assert percentile([7.0], 99) == 7.0
+    assert math.isnan(percentile([], 50))
+    with pytest.raises(ValueError):
+        percentile([1.0], 101)
+
+
+def test_percentile_matches_rank_definition_on_1_to_100() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 99) == pytest.approx(99.01)
+    assert percentile(values, 50) == pytest.approx(50.5)
+
+
+def test_summarize_reports_throughput_and_percentiles() -> None:
+    summary = summarize([1.0, 2.0, 3.0, 4.0], wall_s=2.0, errors=1)
+    assert summary["requests"] == 4
+    assert summary["errors"] == 1
+    assert summary["rps"] == 2.0
+    assert summary["p50_ms"] == 2.5
+    assert summary["max_ms"] == 4.0
