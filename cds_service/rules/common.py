@@ -1,0 +1,310 @@
+"""Profile predicates shared by the rules (tri-state where the input can be unknown).
+
+Every predicate reads only the PatientProfile. Names follow the decision model (sections 2-4).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from cds_service.profile.model import PatientProfile, TherapyExposure
+from cds_service.rules.findings import Check, Finding, shown, shown_or_missing, shown_therapy
+
+ANTITUMOR = ("ssa", "prrt", "everolimus", "sunitinib", "cabozantinib", "captem", "capecitabine",
+             "temozolomide", "streptozocin", "platinum-etoposide")
+TARGETED = ("everolimus", "sunitinib", "cabozantinib")
+CHEMO = ("captem", "capecitabine", "temozolomide", "streptozocin", "platinum-etoposide")
+FUNCTIONAL = ("carcinoid-syndrome", "gastrinoma", "insulinoma", "glucagonoma", "vipoma", "somatostatinoma")
+
+
+# ------------------------------------------------------------------------------------------ dates
+
+
+def today(p: PatientProfile) -> date:
+    """The profile's reference date (as_of), else the current date."""
+    parsed = parse_date(p.as_of)
+    return parsed or date.today()
+
+
+def parse_date(value: str | None) -> date | None:
+    if not value or len(value) < 10:
+        if value and len(value) == 7:  # YYYY-MM
+            try:
+                return date(int(value[:4]), int(value[5:7]), 1)
+            except ValueError:
+                return None
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def days_between(earlier: str | date | None, later: str | date | None) -> int | None:
+    a = earlier if isinstance(earlier, date) else parse_date(earlier)
+    b = later if isinstance(later, date) else parse_date(later)
+    if a is None or b is None:
+        return None
+    return (b - a).days
+
+
+# ----------------------------------------------------------------------------------- pathways
+
+
+def select_pathway(p: PatientProfile) -> tuple[str | None, str]:
+    """Which therapy pathway (decision model section 4) applies: gi, pnet, g3, nec, g3-or-nec or None.
+
+    The gate is deterministic so that unknown clinical inputs only create branches *inside* a
+    pathway. Stage unknown follows the advanced pathway (section 4.6); resected disease goes to
+    follow-up. Without a grade for a NET (no Ki-67, no mitoses) there is no pathway: X-1 asks for it.
+    """
+    if p.nen_status != "active":
+        return None, "no active NEN (none, or history only: follow-up rules apply)"
+    if not p.in_scope:
+        return None, "NEN out of scope (not gastroenteropancreatic)"
+    if p.stage.value == "resected":
+        return None, "resected without metastatic site: follow-up, no systemic next step"
+    diff = p.differentiation.value
+    grade = p.who_grade.value
+    if diff == "NEC" or grade == "high-grade-nec":
+        return "nec", "poorly differentiated NEC"
+    high = grade == "G3" or _gt(p.ki67_percent.value, 20) or _gt(p.mitotic_count.value, 20)
+    if diff == "NET" or (diff is None and grade in ("G1", "G2")):
+        if grade == "G3":
+            return "g3", "well-differentiated NET G3"
+        if grade in ("G1", "G2"):
+            if p.site_group == "pancreas":
+                return "pnet", f"pancreatic NET {grade}"
+            return "gi", f"gastrointestinal NET {grade}" + (
+                " (primary site unknown: GI pathway)" if p.site_group == "unknown" else "")
+        return None, "NET without a grade (no Ki-67 or mitotic count): X-1"
+    if diff is None and high:
+        return "g3-or-nec", "high grade (Ki-67 or mitoses > 20) with differentiation unknown"
+    return None, "differentiation and grade unknown: X-1"
+
+
+def _gt(value: float | None, limit: float) -> bool:
+    return value is not None and value > limit
+
+
+def pathway_check(p: PatientProfile, *groups: str) -> Check:
+    """True when the profile's pathway is one of `groups`; unknown for the G3-NET-or-NEC case."""
+    group, why = select_pathway(p)
+    if group in groups:
+        return Check(True, f"pathway: {why}")
+    if group == "g3-or-nec" and ({"g3", "nec"} & set(groups)):
+        return Check(None, "well-differentiated G3 NET or NEC cannot be told apart by Ki-67",
+                     ("differentiation (well vs poorly differentiated), by pathology review",))
+    return Check(False, f"pathway does not apply ({why})")
+
+
+# ------------------------------------------------------------------------------- tri-state inputs
+
+
+def symptomatic(p: PatientProfile) -> bool | None:
+    """Symptomatic: documented symptoms, and any functional syndrome counts (section 2)."""
+    if p.functional_syndrome.value in FUNCTIONAL:
+        return True
+    return p.symptomatic.value
+
+
+def high_burden(p: PatientProfile) -> bool | None:
+    v = p.tumor_burden.value
+    return None if v is None else v == "high"
+
+
+def low_burden(p: PatientProfile) -> bool | None:
+    v = p.tumor_burden.value
+    return None if v is None else v == "low"
+
+
+def sstr_positive(p: PatientProfile) -> bool | None:
+    """SSTR positive by any modality (imaging or IHC); unknown when status unknown/indeterminate."""
+    s = p.sstr_status.value
+    if s == "positive":
+        return True
+    if s == "negative":
+        return False
+    return None
+
+
+def sstr_imaging_positive(p: PatientProfile) -> bool:
+    """Positive SSTR *imaging* (SSTR-PET or SRS): the only basis for a PRRT option (invariant 2)."""
+    return p.sstr_status.value == "positive" and p.sstr_modality in ("sstr-pet", "srs")
+
+
+def sstr_negative(p: PatientProfile) -> bool | None:
+    s = p.sstr_status.value
+    if s == "negative":
+        return True
+    if s == "positive":
+        return False
+    return None
+
+
+def progressing(p: PatientProfile) -> bool:
+    """Documented progression (disease status 'worsened'); no documentation means no progression."""
+    return p.disease_status.value == "progressing"
+
+
+def naive(p: PatientProfile) -> bool:
+    line = p.line_of_therapy.value
+    if line is not None:
+        return line == "naive"
+    return not any(t.therapy in ANTITUMOR for t in p.therapies)
+
+
+def active(p: PatientProfile, *classes: str) -> list[TherapyExposure]:
+    return [t for t in p.therapies if t.therapy in classes and t.active]
+
+
+def exposed(p: PatientProfile, *classes: str) -> list[TherapyExposure]:
+    return [t for t in p.therapies if t.therapy in classes]
+
+
+def on_antitumor_therapy(p: PatientProfile) -> bool:
+    return bool(active(p, *ANTITUMOR))
+
+
+def comorbid(p: PatientProfile, name: str) -> bool:
+    f = p.comorbidities.get(name)
+    return bool(f and f.value)
+
+
+def check_naive_or_progressing(p: PatientProfile) -> Check:
+    """First-line rules: naive. A patient on therapy and not progressing gets no next step (4.6)."""
+    if naive(p):
+        return Check(True, "no prior antitumor therapy (naive)")
+    return Check(False, "prior antitumor therapy (not first line)")
+
+
+def check_progressing_after(p: PatientProfile, *lines: str) -> Check:
+    line = p.line_of_therapy.value
+    if not progressing(p):
+        return Check(False, "no documented progression")
+    if line not in lines:
+        return Check(False, f"line of therapy is {line or 'unknown'}, not {' / '.join(lines)}")
+    return Check(True, f"progressing, line of therapy {line}")
+
+
+# ---------------------------------------------------------------------------------- shown facts
+
+
+def add_core_facts(f: Finding, p: PatientProfile, *extra: str) -> None:
+    """The facts most therapy cards cite, plus named extras; unknown ones go to Missing data."""
+    shown_or_missing(f, "Primary site", p.primary_site, "primary site")
+    shown_or_missing(f, "Differentiation", p.differentiation, "differentiation")
+    if p.ki67_percent.known or not p.mitotic_count.known:
+        shown_or_missing(f, "Ki-67", p.ki67_percent, "Ki-67 index")
+    if p.mitotic_count.known:
+        shown_or_missing(f, "Mitotic count", p.mitotic_count, "mitotic count")
+    shown_or_missing(f, "WHO grade", p.who_grade, "WHO grade")
+    for name in extra:
+        add_fact(f, p, name)
+
+
+def add_fact(f: Finding, p: PatientProfile, name: str) -> None:
+    """Add one named profile fact (or its absence) to a finding."""
+    if name == "sstr":
+        label = "SSTR status" + (f" ({p.sstr_modality})" if p.sstr_modality else "")
+        if p.sstr_status.value in (None, "unknown"):
+            f.add_missing("SSTR imaging (SSTR-PET)")
+        else:
+            shown_or_missing(f, label, p.sstr_status, "SSTR imaging (SSTR-PET)")
+    elif name == "burden":
+        shown_or_missing(f, "Tumour burden", p.tumor_burden, "tumour burden (low vs high/bulky)")
+    elif name == "symptoms":
+        if p.functional_syndrome.value in FUNCTIONAL:
+            shown_or_missing(f, "Functional syndrome", p.functional_syndrome, "functional syndrome")
+        else:
+            shown_or_missing(f, "Symptomatic", p.symptomatic, "symptoms (tumour- or hormone-related)")
+    elif name == "functional":
+        shown_or_missing(f, "Functional status", p.functional_syndrome, "functional status")
+    elif name == "resectable":
+        shown_or_missing(f, "Potentially resectable", p.resectable, "resectability (surgical assessment)")
+    elif name == "hepatic":
+        if p.hepatic_predominant.known:
+            shown_or_missing(f, "Hepatic-predominant disease", p.hepatic_predominant)
+        elif p.liver_metastases.known:
+            shown_or_missing(f, "Liver metastases", p.liver_metastases)
+    elif name == "metastatic":
+        shown_or_missing(f, "Metastatic", p.metastatic, "metastatic status")
+    elif name == "stage":
+        if p.stage.value == "unknown":
+            f.add_missing("stage (metastatic or resected)")
+        else:
+            shown_or_missing(f, "Stage", p.stage, "stage")
+    elif name == "status":
+        shown_or_missing(f, "Disease status", p.disease_status, "disease status (response assessment)")
+    elif name == "line":
+        shown_or_missing(f, "Line of therapy", p.line_of_therapy, "treatment history")
+    elif name == "therapies":
+        for t in p.therapies:
+            f.add_facts(shown_therapy(_therapy_label(t), t))
+    elif name == "durable":
+        shown_or_missing(f, "PRRT response durable (>= 12 months)", p.prrt_response_durable,
+                         "PRRT response duration (date of progression vs last PRRT)")
+    elif name == "men1":
+        f.add_facts(shown("MEN1", p.men1))
+    elif name == "comorbidities":
+        for key, fact in sorted(p.comorbidities.items()):
+            if fact.value:
+                f.add_facts(shown(f"Comorbidity: {key}", fact))
+
+
+def _therapy_label(t: TherapyExposure) -> str:
+    return {"ssa": "Somatostatin analogue", "prrt": "PRRT (Lu-177 dotatate)", "ppi": "Proton pump inhibitor",
+            "platinum-etoposide": "Platinum-etoposide", "captem": "CAPTEM"}.get(t.therapy,
+                                                                               t.therapy.capitalize())
+
+
+def add_therapy_fact(f: Finding, t: TherapyExposure) -> None:
+    f.add_facts(shown_therapy(_therapy_label(t), t))
+
+
+def within_days(d: str | None, ref: date, days: int) -> bool | None:
+    """True when date `d` lies within `days` before `ref` (inclusive)."""
+    parsed = parse_date(d)
+    if parsed is None:
+        return None
+    return ref - timedelta(days=days) <= parsed <= ref
+
+
+# ------------------------------------------------------------------------------- finding factory
+
+TEMPLATE_FOLDER = {
+    "scope": "profile", "profile": "profile", "next-step": "therapy", "syndrome": "syndrome",
+    "gap": "gaps", "safety": "gaps", "follow-up": "follow_up", "order": "orders", "addendum": "addenda",
+}
+
+
+def new_finding(rule_id: str, **kwargs) -> Finding:
+    """A Finding pre-filled from the rule's registry entry (topic, indicator, kind, template, sources)."""
+    from cds_service.rules.registry import get_rule
+
+    r = get_rule(rule_id)
+    defaults = {
+        "rule_id": r.id, "topic": r.topic, "indicator": r.indicator, "kind": r.kind,
+        "template": f"{TEMPLATE_FOLDER[r.kind]}/{r.id}", "guidelines": r.guidelines,
+    }
+    defaults.update(kwargs)
+    return Finding(**defaults)
+
+
+def comorbidity_flags(p: PatientProfile) -> dict[str, list[str]]:
+    """Comorbidities grouped as P-5 uses them: which favour sunitinib, which favour everolimus.
+
+    Keys from the builder are matched loosely (diabetes, lung/pulmonary, hypertension, heart/cardio,
+    bleeding/coagulation) so a renamed key does not silently switch the rule off.
+    """
+    favour_sunitinib: list[str] = []
+    favour_everolimus: list[str] = []
+    for key, fact in p.comorbidities.items():
+        if not fact.value:
+            continue
+        k = key.lower()
+        if "diab" in k or "lung" in k or "pulm" in k:
+            favour_sunitinib.append(key)
+        elif "hypert" in k or "heart" in k or "cardi" in k or "bleed" in k or "coag" in k:
+            favour_everolimus.append(key)
+    return {"sunitinib": sorted(favour_sunitinib), "everolimus": sorted(favour_everolimus)}

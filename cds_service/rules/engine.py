@@ -1,0 +1,194 @@
+"""Evaluating the registry on one profile: which cards, in which order, and why (decision model 4-7).
+
+patient-view: the profile card (X-9) or the out-of-scope card, at most one next-step card (with its
+addenda), at most one syndrome-control card, the data-gap and safety cards, at most one follow-up
+card. order-sign: only cards about the drafted orders. Findings are ordered critical, warning, info.
+
+Selection inside a group ("first rule that fires wins"): when a higher-priority rule is unknown
+(an input it needs is missing), the card becomes conditional and shows each possible branch and
+what decides between them, instead of guessing (invariant 5).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from cds_service.profile.model import DraftOrder, PatientProfile
+from cds_service.rules.findings import INDICATOR_RANK, Branch, Check, Finding, RuleEvaluation
+from cds_service.rules.registry import Rule, all_rules
+
+log = logging.getLogger(__name__)
+
+KIND_ORDER = {"scope": 0, "profile": 0, "next-step": 1, "syndrome": 2, "safety": 3, "gap": 4, "follow-up": 5,
+              "order": 6}
+HOOKS = ("patient-view", "order-sign")
+
+
+def evaluate(profile: PatientProfile, hook: str) -> list[Finding]:
+    """The findings (one per card) for `hook`, ordered critical -> warning -> info."""
+    findings, _ = run(profile, hook)
+    return findings
+
+
+def explain(profile: PatientProfile, hook: str) -> list[RuleEvaluation]:
+    """Every rule of `hook`, fired or not, with the reason (and the finding when it fired)."""
+    _, evaluations = run(profile, hook)
+    return evaluations
+
+
+def run(profile: PatientProfile, hook: str) -> tuple[list[Finding], list[RuleEvaluation]]:
+    if hook == "patient-view":
+        findings, evaluations = _patient_view(profile)
+    elif hook == "order-sign":
+        findings, evaluations = _order_sign(profile)
+    else:
+        raise ValueError(f"unknown hook {hook!r}; expected one of {HOOKS}")
+    findings.sort(key=lambda f: (INDICATOR_RANK[f.indicator], KIND_ORDER.get(f.kind, 9)))
+    return findings, evaluations
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def _safe(rule: Rule, fn: Callable[[], Check]) -> Check:
+    try:
+        return fn()
+    except Exception:  # a broken rule must not take the other cards down; it is logged and reported
+        log.exception("rule %s failed", rule.id)
+        return Check(False, "error while evaluating the rule (logged)")
+
+
+def _suppressed(rule: Rule, profile: PatientProfile, *args: object) -> str | None:
+    return rule.suppress(profile, *args) if rule.suppress else None
+
+
+def _evaluation(rule: Rule, status: str, reason: str, c: Check | None = None, finding: Finding | None = None,
+                order_ref: str | None = None) -> RuleEvaluation:
+    return RuleEvaluation(rule.id, rule.hook, rule.kind, rule.topic, status, reason,  # type: ignore[arg-type]
+                          c.missing if c is not None else (), order_ref, finding)
+
+
+def _merge_addendum(host: Finding, addendum: Finding) -> None:
+    host.addenda.append(addendum)
+    host.add_facts(*addendum.facts)
+    host.add_missing(*addendum.missing)
+
+
+def _select_one(rules: list[Rule], profile: PatientProfile) -> tuple[Finding | None, list[RuleEvaluation]]:
+    """First rule that fires wins; unknown rules before it make the card conditional."""
+    evaluations: list[RuleEvaluation] = []
+    checks = [(r, _safe(r, lambda r=r: r.condition(profile))) for r in rules]
+    unknown: list[tuple[Rule, Check]] = []
+    chosen: tuple[Rule, Check] | None = None
+    for r, c in checks:
+        if chosen is not None:
+            status = "not-fired" if c.ok is False else "superseded"
+            reason = c.reason if c.ok is False else f"superseded by {chosen[0].id} ({c.reason})"
+            evaluations.append(_evaluation(r, status, reason, c))
+        elif c.ok is True:
+            chosen = (r, c)
+        elif c.ok is None:
+            unknown.append((r, c))
+        else:
+            evaluations.append(_evaluation(r, "not-fired", c.reason, c))
+    if chosen is None and not unknown:
+        return None, evaluations
+    head_rule, head_check = chosen if chosen is not None else unknown[0]
+    card = head_rule.build(profile, head_check) if head_rule.build else None
+    if card is None:
+        return None, evaluations
+    if unknown:
+        card.conditional = True
+        for r, c in unknown + ([chosen] if chosen else []):
+            built = r.build(profile, c) if r.build else None
+            card.branches.append(Branch(r.id, r.topic, c.missing, tuple(built.options) if built else ()))
+            card.add_missing(*c.missing)
+            if built is not None and r is not head_rule:
+                card.add_facts(*built.facts)
+    for r, c in unknown:
+        evaluations.append(_evaluation(r, "unknown", f"{c.reason} -> branch of a conditional card", c, card))
+    if chosen is not None:
+        r, c = chosen
+        extra = " (conditional: shown with the unknown branches above it)" if unknown else ""
+        evaluations.append(_evaluation(r, "fired", c.reason + extra, c, card))
+    order = {r.id: i for i, r in enumerate(rules)}
+    evaluations.sort(key=lambda e: order[e.rule_id])
+    return card, evaluations
+
+
+def _patient_view(profile: PatientProfile) -> tuple[list[Finding], list[RuleEvaluation]]:
+    rules = all_rules("patient-view")
+    by_kind: dict[str, list[Rule]] = {}
+    for r in rules:
+        by_kind.setdefault(r.kind, []).append(r)
+    findings: list[Finding] = []
+    evaluations: list[RuleEvaluation] = []
+
+    # Independent cards: profile / scope, gaps and safety.
+    for r in by_kind.get("profile", []) + by_kind.get("scope", []) + by_kind.get("gap", []) + \
+            by_kind.get("safety", []):
+        why_not = _suppressed(r, profile)
+        c = _safe(r, lambda r=r: r.condition(profile))
+        if why_not and c.ok is not False:
+            evaluations.append(_evaluation(r, "suppressed", why_not, c))
+        elif c.ok is True and r.build:
+            f = r.build(profile, c)
+            findings.append(f)
+            evaluations.append(_evaluation(r, "fired", c.reason, c, f))
+        else:
+            status = "unknown" if c.ok is None else "not-fired"
+            evaluations.append(_evaluation(r, status, c.reason + (" (no card)" if c.ok is None else ""), c))
+
+    # At most one next-step card, then its addenda.
+    host, evs = _select_one(by_kind.get("next-step", []), profile)
+    evaluations += evs
+    for r in by_kind.get("addendum", []):
+        c = _safe(r, lambda r=r: r.condition(profile, host))
+        if c.ok is True and host is not None and r.build:
+            add = r.build(profile, c, host)
+            _merge_addendum(host, add)
+            evaluations.append(_evaluation(r, "fired", f"{c.reason} (in the {host.rule_id} card)", c, host))
+        else:
+            evaluations.append(_evaluation(r, "unknown" if c.ok is None else "not-fired", c.reason, c))
+    if host is not None:
+        findings.append(host)
+
+    # At most one syndrome-control card, at most one follow-up card.
+    for kind in ("syndrome", "follow-up"):
+        card, evs = _select_one(by_kind.get(kind, []), profile)
+        evaluations += evs
+        if card is not None:
+            findings.append(card)
+    return findings, evaluations
+
+
+def _order_sign(profile: PatientProfile) -> tuple[list[Finding], list[RuleEvaluation]]:
+    findings: list[Finding] = []
+    evaluations: list[RuleEvaluation] = []
+    for r in all_rules("order-sign"):
+        drafts = [o for o in profile.draft_orders if o.therapy in r.drafted]
+        if not drafts:
+            evaluations.append(_evaluation(r, "not-fired", f"no drafted {' / '.join(r.drafted)} order"))
+            continue
+        for order in drafts:
+            f, ev = _order_rule(r, profile, order)
+            evaluations.append(ev)
+            if f is not None:
+                findings.append(f)
+    return findings, evaluations
+
+
+def _order_rule(r: Rule, profile: PatientProfile, order: DraftOrder) -> tuple[Finding | None, RuleEvaluation]:
+    c = _safe(r, lambda: r.condition(profile, order))
+    why_not = _suppressed(r, profile, order)
+    if why_not and c.ok is not False:
+        return None, _evaluation(r, "suppressed", why_not, c, order_ref=order.reference)
+    if c.ok is False or r.build is None:
+        return None, _evaluation(r, "not-fired", c.reason, c, order_ref=order.reference)
+    f = r.build(profile, c, order)
+    if c.ok is None:
+        f.conditional = True
+        f.add_missing(*c.missing)
+        return f, _evaluation(r, "unknown", f"{c.reason} -> conditional card", c, f, order.reference)
+    return f, _evaluation(r, "fired", c.reason, c, f, order.reference)

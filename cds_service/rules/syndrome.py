@@ -1,0 +1,131 @@
+"""Syndrome control (at most one card): P-8 gastrinoma, P-7 insulinoma, P-9 VIPoma/glucagonoma,
+GI-10 carcinoid syndrome (seeds 003, 004, 000).
+
+These apply to active NEN of any site with the syndrome. SSA-based syndrome advice is withheld in
+NEC (invariant 1); gastrinoma acid control never suggests stopping a PPI (invariant 3).
+"""
+
+from __future__ import annotations
+
+from cds_service.profile.model import PatientProfile
+from cds_service.rules.common import (
+    active,
+    add_fact,
+    add_therapy_fact,
+    new_finding,
+    sstr_positive,
+)
+from cds_service.rules.findings import Check, Finding, Option, all_of, check, shown_lab
+from cds_service.rules.registry import rule
+
+
+def _active_nen(p: PatientProfile) -> Check:
+    return check("active in-scope NEN", p.nen_status == "active" and p.in_scope)
+
+
+def _not_nec(p: PatientProfile) -> Check:
+    return check("not a NEC", p.differentiation.value != "NEC")
+
+
+def _syndrome(p: PatientProfile, *names: str) -> Check:
+    value = p.functional_syndrome.value
+    return check(" or ".join(names), value in names)
+
+
+def _finding(rule_id: str, p: PatientProfile, options: list[Option], **params) -> Finding:
+    f = new_finding(rule_id, options=options, params=params)
+    add_fact(f, p, "functional")
+    return f
+
+
+# ------------------------------------------------------------------------------------------ P-8
+
+
+def _build_p_8(p: PatientProfile, c: Check) -> Finding:
+    f = _finding("P-8", p, [Option("ppi-bid", True)], men1_known=p.men1.value is True)
+    for t in active(p, "ppi"):
+        add_therapy_fact(f, t)
+    f.add_facts(shown_lab("Gastrin", p.latest_lab("gastrin")))
+    add_fact(f, p, "men1")
+    return f
+
+
+@rule("P-8", hook="patient-view", kind="syndrome", topic="gastrinoma-acid-control", group="syndrome",
+      seeds=("003",), guidelines=("enets-2023-f-pnet", "nanets-2020"), build=_build_p_8)
+def p_8(p: PatientProfile) -> Check:
+    """Gastrinoma / Zollinger-Ellison syndrome: acid control with a twice-daily PPI, never withdrawn
+    abruptly; MEN1 evaluation (003)."""
+    return all_of(_active_nen(p), _syndrome(p, "gastrinoma"))
+
+
+# ------------------------------------------------------------------------------------------ P-7
+
+
+def _build_p_7(p: PatientProfile, c: Check) -> Finding:
+    options = [Option("debulking", True), Option("diazoxide", True), Option("everolimus-insulinoma")]
+    if sstr_positive(p):
+        options.append(Option("ssa-insulinoma-sstr-positive"))
+    f = _finding("P-7", p, options, sstr_positive=bool(sstr_positive(p)))
+    add_fact(f, p, "sstr")
+    add_fact(f, p, "stage")
+    f.add_facts(shown_lab("Glucose", p.latest_lab("glucose")))
+    return f
+
+
+@rule("P-7", hook="patient-view", kind="syndrome", topic="insulinoma-control", group="syndrome",
+      seeds=("003", "000"), guidelines=("enets-2023-f-pnet", "nanets-2020"), build=_build_p_7)
+def p_7(p: PatientProfile) -> Check:
+    """Advanced (not resected) insulinoma: debulking (resection, liver-directed, chemotherapy, PRRT),
+    diazoxide, everolimus (also controls hypoglycaemia); an SSA only with positive SSTR imaging and
+    glucose monitoring (003, 000)."""
+    return all_of(_active_nen(p), _not_nec(p), _syndrome(p, "insulinoma"),
+                  check("advanced (not resected)", p.stage.value != "resected"))
+
+
+# ------------------------------------------------------------------------------------------ P-9
+
+
+def _build_p_9(p: PatientProfile, c: Check) -> Finding:
+    f = _finding("P-9", p, [Option("ssa-syndrome", True)])
+    add_fact(f, p, "sstr")
+    return f
+
+
+@rule("P-9", hook="patient-view", kind="syndrome", topic="ssa-syndrome-control", group="syndrome",
+      seeds=("003",), guidelines=("enets-2023-f-pnet", "nanets-2020"), build=_build_p_9)
+def p_9(p: PatientProfile) -> Check:
+    """VIPoma or glucagonoma: an SSA is essential for syndrome control (003)."""
+    return all_of(_active_nen(p), _not_nec(p), _syndrome(p, "vipoma", "glucagonoma"))
+
+
+# ----------------------------------------------------------------------------------------- GI-10
+
+
+def documented_symptoms(p: PatientProfile) -> bool | None:
+    """Symptoms documented by an observation (not merely implied by the syndrome diagnosis)."""
+    if not p.symptomatic.known:
+        return None
+    if any(s.reference.startswith("Observation/") for s in p.symptomatic.sources):
+        return p.symptomatic.value
+    return None
+
+
+def _build_gi_10(p: PatientProfile, c: Check) -> Finding:
+    f = _finding("GI-10", p, [Option("ssa-escalation", True), Option("telotristat")])
+    for t in active(p, "ssa", "telotristat"):
+        add_therapy_fact(f, t)
+    if documented_symptoms(p) is not None:
+        add_fact(f, p, "symptoms")
+    f.add_facts(shown_lab("5-HIAA", p.latest_lab("5-hiaa") or p.latest_lab("hiaa")))
+    return f
+
+
+@rule("GI-10", hook="patient-view", kind="syndrome", topic="hormone-control", group="syndrome",
+      seeds=("004", "000", "002"), guidelines=("enets-2024-si", "enets-2022-carcinoid"), build=_build_gi_10)
+def gi_10(p: PatientProfile) -> Check:
+    """Carcinoid syndrome with symptoms persisting on an SSA: escalate the SSA (dose or frequency);
+    add telotristat 250 mg three times daily for refractory diarrhoea (004, 002)."""
+    return all_of(_active_nen(p), _not_nec(p), _syndrome(p, "carcinoid-syndrome"),
+                  check("on an SSA", bool(active(p, "ssa"))),
+                  check("symptoms persisting on the SSA", documented_symptoms(p),
+                        "symptom control on the SSA (e.g. bowel movements, flushing)"))
