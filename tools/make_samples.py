@@ -90,7 +90,7 @@ MORPHOLOGY = {
     "8151/3": "Insulinoma, malignant",
     "8152/3": "Glucagonoma, malignant",
     "8153/3": "Gastrinoma, malignant",
-    "8154/3": "Mixed cell adenocarcinoma",
+    "8154/3": "Mixed pancreatic endocrine and exocrine tumor, malignant",
     "8155/3": "Vipoma, malignant",
     "8246/3": "Neuroendocrine carcinoma, NOS",
     "8013/3": "Large cell neuroendocrine carcinoma",
@@ -844,8 +844,891 @@ SAMPLES = [
     sample_pnet_negative_srs, sample_vipoma,
 ]
 
+# --- tests/vignettes/cases/ ----------------------------------------------------------------------
+
+# Next-step topics that must never appear for a NEC (safety invariant 1) and similar groups.
+NEC_FORBIDDEN = ["ssa-first-line", "prrt-first-line", "prrt-after-ssa", "after-prrt", "targeted-first-line",
+                 "targeted-later-line", "after-ssa-pnet", "ssa-syndrome-control", "hormone-control"]
+CHEMO_TOPICS = ["g3-net-first-line", "nec-first-line", "cytoreduction-first-line"]
+GRADE_DEPENDENT = ["surveillance", "ssa-first-line", "prrt-first-line", "targeted-first-line",
+                   "g3-net-first-line", "nec-first-line"]
+THERAPY_TOPICS = ["resection-evaluation", "surveillance", "ssa-first-line", "prrt-first-line",
+                  "targeted-first-line", "prrt-after-ssa", "after-prrt", "targeted-later-line", "liver-directed",
+                  "hormone-control", "cytoreduction-first-line", "after-ssa-pnet", "sstr-negative-pnet",
+                  "insulinoma-control", "gastrinoma-acid-control", "ssa-syndrome-control", "g3-net-first-line",
+                  "nec-first-line"]
+
+
+class Vignette:
+    """One case file plus its expectations."""
+
+    def __init__(self, name: str, rule: str, why: str, hook: str = "patient-view"):
+        self.name = name
+        self.patient = Patient(f"v-{name.lower()}", "1961-05-15", "female", "Vignette", name)
+        self.drafts: Drafts | None = None
+        self.expect: dict = {"rule": rule, "hook": hook, "today": TODAY}
+        self.why = why
+        self.hostile = False
+        self.mutations: list = []  # functions applied to the finished bundle (hostile data)
+
+    def draft(self, with_type: bool = True) -> Drafts:
+        self.drafts = Drafts(self.name, self.patient, with_type)
+        self.expect["draft"] = f"drafts/{self.name}.json"
+        return self.drafts
+
+    def expects(self, topics=(), absent=(), any_of=(), indicators=None, suggestions=None,
+                no_cards: bool = False) -> Vignette:
+        if no_cards:
+            self.expect["no_cards"] = True
+        self.expect["expect_topics"] = list(topics)
+        if any_of:
+            self.expect["expect_any_topics"] = list(any_of)
+        self.expect["absent_topics"] = list(absent)
+        if indicators:
+            self.expect["indicators"] = indicators
+        if suggestions:
+            self.expect["suggestions"] = suggestions
+        return self
+
+    def entry(self) -> dict:
+        out = dict(self.expect)
+        if self.hostile:
+            out["hostile"] = True
+        out["why"] = self.why
+        return out
+
+
+# -- building blocks -----------------------------------------------------------------------------
+
+def gi_net(v: Vignette, ki67: float | None = 2, morphology: str = "8240/3", icd: str = "C7A.012",
+           site: str = "ileum", liver: bool = True, onset: str = "2026-05-04") -> str:
+    p = v.patient
+    ref = p.condition("net", icd, "445238008", onset=onset, morphology=morphology, site=site)
+    if liver:
+        p.condition("liver-mets", "C7B.02", "94381002", onset=onset)
+    if ki67 is not None:
+        p.ki67(ki67, "2026-05-12")
+    return ref
+
+
+def pnet(v: Vignette, ki67: float | None = 3, morphology: str = "8240/3", liver: bool = True,
+         onset: str = "2026-05-04", text: str | None = None) -> str:
+    p = v.patient
+    ref = p.condition("pnet", "C25.4", "254612002", onset=onset, morphology=morphology, site="pancreas",
+                      text=text)
+    if liver:
+        p.condition("liver-mets", "C7B.02", "94381002", onset=onset)
+    if ki67 is not None:
+        p.ki67(ki67, "2026-05-12")
+    return ref
+
+
+def nec(v: Vignette, ki67: float = 70) -> str:
+    p = v.patient
+    ref = p.condition("nec", "C7A.1", onset="2026-09-20", morphology="8246/3", site="sigmoid-colon",
+                      text="Neuroendocrine carcinoma of the sigmoid colon")
+    p.condition("liver-mets", "C78.7", "94381002", onset="2026-09-20")
+    p.ki67(ki67, "2026-09-25")
+    return ref
+
+
+def pet(v: Vignette, result: str = "positive", date: str = "2026-05-20", krenning: int | None = 3) -> str:
+    return v.patient.sstr("Ga-68 DOTATATE PET/CT", result, date,
+                          krenning=krenning if result == "positive" else None)
+
+
+def srs(v: Vignette, result: str = "negative", date: str = "2026-05-20") -> str:
+    return v.patient.sstr("In-111 pentetreotide (OctreoScan) SPECT", result, date, suffix="srs")
+
+
+def progressing(v: Vignette, date: str = "2026-11-05") -> str:
+    return v.patient.disease_status("progressing", date)
+
+
+def stable(v: Vignette, date: str = "2026-11-05") -> str:
+    return v.patient.disease_status("stable", date)
+
+
+def on_ssa(v: Vignette, drug: str = "lanreotide", start: str = "2025-01-06") -> str:
+    dose = "120 mg deep SC every 4 weeks" if drug == "lanreotide" else "30 mg IM every 4 weeks"
+    return v.patient.med_statement(drug, start, dose=dose)
+
+
+def eligible_labs(v: Vignette, crcl: float = 80, platelets: float = 220, kps: int | None = 90,
+                  date: str = "2026-11-10") -> None:
+    v.patient.prrt_labs(date, crcl=crcl, platelets=platelets, kps=kps)
+
+
+def zes(v: Vignette) -> None:
+    pnet(v, 3, "8153/3", text="Gastrinoma of the pancreatic head")
+    v.patient.condition("zes", "E16.4", "53132006", onset="2026-04-20", text="Zollinger-Ellison syndrome")
+
+
+def insulinoma(v: Vignette) -> None:
+    pnet(v, 4, "8151/3", text="Malignant insulinoma")
+    v.patient.condition("hyperinsulinism", "E16.1", "83469008", onset="2026-04-10")
+    v.patient.lab("glucose", 44, "2026-11-15", "L")
+
+
+# -- the vignettes -------------------------------------------------------------------------------
+
+def therapy_vignettes() -> list[Vignette]:
+    out = []
+
+    v = Vignette("GI-1", "GI-1", "Ileal NET G2 with resectable, liver-predominant metastases: surgical evaluation")
+    gi_net(v, 5, "8249/3")
+    pet(v)
+    v.patient.finding("resectable", True, "2026-10-20")
+    v.patient.finding("hepatic-predominant", True, "2026-10-20")
+    v.patient.finding("tumor-burden", "low", "2026-10-20")
+    out.append(v.expects(["resection-evaluation", "net-profile"], ["surveillance"] + CHEMO_TOPICS))
+
+    v = Vignette("GI-2", "GI-2", "Unresectable ileal NET G1, asymptomatic, low burden, naive, stable: surveillance")
+    gi_net(v, 1.5)
+    pet(v)
+    v.patient.finding("tumor-burden", "low", "2026-10-20")
+    v.patient.finding("symptomatic", False, "2026-10-20")
+    v.patient.finding("resectable", False, "2026-10-20")
+    stable(v)
+    out.append(v.expects(["surveillance"], ["ssa-first-line", "prrt-first-line", "targeted-first-line"]))
+
+    v = Vignette("GI-3", "GI-3", "Ileal NET G1 with carcinoid syndrome (symptomatic), SSTR positive, naive: SSA")
+    gi_net(v, 2)
+    v.patient.condition("carcinoid-syndrome", "E34.00", "35868009", onset="2026-05-04")
+    pet(v)
+    out.append(v.expects(["ssa-first-line"], ["surveillance", "prrt-first-line"] + CHEMO_TOPICS))
+
+    v = Vignette("GI-3-high-burden", "GI-3",
+                 "Nonfunctional ileal NET low-G2 (Ki-67 6 %), high burden, SSTR positive: SSA (not PRRT first line)")
+    gi_net(v, 6, "8249/3")
+    pet(v)
+    v.patient.finding("tumor-burden", "high", "2026-10-20")
+    v.patient.finding("symptomatic", False, "2026-10-20")
+    out.append(v.expects(["ssa-first-line"], ["surveillance", "prrt-first-line"] + CHEMO_TOPICS))
+
+    v = Vignette("GI-3-unknown-burden", "GI-3",
+                 "Ileal NET G1, SSTR positive, naive, burden and symptoms unknown: conditional card presenting "
+                 "both branches (GI-2 surveillance if asymptomatic and low volume, GI-3 SSA otherwise)")
+    gi_net(v, 2)
+    pet(v)
+    out.append(v.expects(["net-profile"], ["prrt-first-line"] + CHEMO_TOPICS,
+                         any_of=["surveillance", "ssa-first-line"]))
+
+    v = Vignette("GI-4", "GI-4", "Ileal NET high-G2 (Ki-67 15 %), bulky SSTR-positive disease, naive, PRRT "
+                 "eligible: PRRT + SSA first line (NETTER-2)")
+    gi_net(v, 15, "8249/3")
+    pet(v, krenning=4)
+    v.patient.finding("tumor-burden", "high", "2026-10-20")
+    v.patient.finding("resectable", False, "2026-10-20")
+    eligible_labs(v)
+    out.append(v.expects(["prrt-first-line"], ["surveillance", "ssa-first-line"] + CHEMO_TOPICS))
+
+    v = Vignette("GI-5", "GI-5", "Ileal NET G2 with negative SSTR-PET: everolimus or cabozantinib, not SSA/PRRT")
+    gi_net(v, 8, "8249/3")
+    pet(v, "negative")
+    out.append(v.expects(["targeted-first-line", "pathology-review"],
+                         ["ssa-first-line", "prrt-first-line", "prrt-after-ssa"] + CHEMO_TOPICS))
+
+    v = Vignette("GI-6", "GI-6", "Nonfunctional ileal NET G2 progressing on lanreotide, SSTR positive, PRRT "
+                 "eligible: add PRRT")
+    gi_net(v, 7, "8249/3")
+    pet(v)
+    on_ssa(v)
+    progressing(v)
+    eligible_labs(v)
+    out.append(v.expects(["prrt-after-ssa"], ["targeted-later-line", "ssa-first-line"] + CHEMO_TOPICS))
+
+    v = Vignette("GI-7", "GI-7", "Progression 28 months after the last of 4 PRRT doses (durable response): "
+                 "everolimus/cabozantinib or PRRT retreatment")
+    gi_net(v, 5, "8249/3", onset="2023-03-01")
+    pet(v, date="2023-03-10")
+    on_ssa(v, "octreotide-lar", "2023-04-01")
+    v.patient.prrt_cycles(["2024-01-17", "2024-03-13", "2024-05-08", "2024-07-03"])
+    progressing(v)
+    eligible_labs(v)
+    out.append(v.expects(["after-prrt", "post-prrt-monitoring"],
+                         ["prrt-after-ssa", "targeted-later-line"] + CHEMO_TOPICS))
+
+    v = Vignette("GI-8", "GI-8", "Progression 6 months after the last PRRT dose (not durable): everolimus or "
+                 "cabozantinib")
+    gi_net(v, 9, "8249/3", onset="2024-06-01")
+    pet(v, date="2024-06-10")
+    on_ssa(v, "lanreotide", "2024-07-01")
+    v.patient.prrt_cycles(["2025-11-05", "2025-12-31", "2026-02-25", "2026-04-22"])
+    progressing(v)
+    eligible_labs(v)
+    out.append(v.expects(["targeted-later-line", "post-prrt-monitoring"],
+                         ["after-prrt", "prrt-after-ssa"] + CHEMO_TOPICS))
+
+    v = Vignette("GI-8-prrt-ineligible", "GI-8", "Progressing on SSA, SSTR positive, but CrCl 38 mL/min: PRRT "
+                 "ineligible, targeted agent; the card lists the failed criterion (X-7)")
+    gi_net(v, 7, "8249/3")
+    pet(v)
+    on_ssa(v)
+    progressing(v)
+    eligible_labs(v, crcl=38)
+    out.append(v.expects(["targeted-later-line"], ["prrt-after-ssa"] + CHEMO_TOPICS))
+
+    v = Vignette("GI-9", "GI-9", "Liver-predominant progression after SSA, everolimus and cabozantinib, SSTR "
+                 "negative: no systemic option left in GI-5/GI-8, liver-directed therapy is the next step")
+    gi_net(v, 8, "8249/3", onset="2024-01-10")
+    v.patient.med_statement("lanreotide", "2024-02-01", "2024-12-20", dose="120 mg deep SC every 4 weeks")
+    pet(v, "negative", date="2025-01-15")
+    v.patient.med_statement("everolimus", "2025-02-01", "2025-10-15", dose="10 mg by mouth once daily")
+    v.patient.med_statement("cabozantinib", "2025-11-01", dose="60 mg by mouth once daily")
+    progressing(v)
+    v.patient.finding("hepatic-predominant", True, "2026-11-05")
+    out.append(v.expects(["liver-directed"], ["prrt-after-ssa", "prrt-first-line", "after-prrt"] + CHEMO_TOPICS))
+
+    v = Vignette("GI-9-with-prrt", "GI-9", "Progressing on SSA, SSTR positive, liver-predominant: PRRT is "
+                 "preferred (GI-6), liver-directed therapy is named as the alternative in that card")
+    gi_net(v, 7, "8249/3")
+    pet(v)
+    on_ssa(v)
+    progressing(v)
+    v.patient.finding("hepatic-predominant", True, "2026-11-05")
+    eligible_labs(v)
+    out.append(v.expects(["prrt-after-ssa"], ["targeted-later-line"] + CHEMO_TOPICS))
+
+    v = Vignette("GI-10", "GI-10", "Carcinoid syndrome with worsening diarrhoea on octreotide LAR, radiologically "
+                 "stable: SSA escalation or telotristat (and F-1 follow-up)")
+    gi_net(v, 2, onset="2025-02-01")
+    v.patient.condition("carcinoid-syndrome", "E34.00", "35868009", onset="2025-02-01")
+    pet(v, date="2025-02-10")
+    on_ssa(v, "octreotide-lar", "2025-03-01")
+    v.patient.finding("symptomatic", True, "2026-11-10",
+                      note="Diarrhoea 6-8 stools/day and flushing despite octreotide LAR 30 mg q4w.")
+    v.patient.lab("5hiaa", 52, "2026-10-28", "H")
+    stable(v, "2026-10-20")
+    out.append(v.expects(["hormone-control", "follow-up-schedule"], ["prrt-after-ssa", "ssa-first-line"]))
+
+    v = Vignette("GI-11", "GI-11", "Carcinoid syndrome controlled on octreotide LAR, progressing, "
+                 "SSTR positive: PRRT added, the card says continue SSA during and after PRRT")
+    gi_net(v, 4, "8249/3")
+    v.patient.condition("carcinoid-syndrome", "E34.00", "35868009", onset="2026-05-04")
+    pet(v)
+    on_ssa(v, "octreotide-lar", "2025-01-06")
+    v.patient.finding("symptomatic", False, "2026-11-05", note="Flushing and diarrhoea controlled on SSA.")
+    progressing(v)
+    eligible_labs(v)
+    out.append(v.expects(["prrt-after-ssa"], ["hormone-control"] + CHEMO_TOPICS))
+
+    v = Vignette("GI-11-nonfunctional", "GI-11", "Nonfunctional NET progressing on lanreotide with negative "
+                 "SSTR-PET: targeted agent, the card says discontinue SSA")
+    gi_net(v, 8, "8249/3")
+    on_ssa(v, "lanreotide", "2025-01-06")
+    pet(v, "negative", date="2026-10-30")
+    progressing(v)
+    out.append(v.expects(["targeted-later-line"], ["prrt-after-ssa", "prrt-first-line", "hormone-control"]))
+
+    v = Vignette("P-1", "P-1", "pNET G1, small liver lesions, asymptomatic, low volume, stable, naive: surveillance")
+    pnet(v, 2)
+    pet(v)
+    v.patient.finding("tumor-burden", "low", "2026-11-05")
+    v.patient.finding("symptomatic", False, "2026-11-05")
+    stable(v)
+    out.append(v.expects(["surveillance"], ["cytoreduction-first-line", "after-ssa-pnet"]))
+
+    v = Vignette("P-2", "P-2", "pNET G2 (Ki-67 6 %), SSTR positive, low volume but growing, naive: SSA first line")
+    pnet(v, 6, "8249/3")
+    pet(v)
+    v.patient.finding("tumor-burden", "low", "2026-11-05")
+    v.patient.finding("symptomatic", False, "2026-11-05")
+    progressing(v)
+    out.append(v.expects(["ssa-first-line"], ["surveillance", "cytoreduction-first-line"]))
+
+    v = Vignette("P-3", "P-3", "Nonfunctional pNET G2, large-volume liver disease, naive: CAPTEM (cytoreduction)")
+    pnet(v, 12, "8249/3")
+    pet(v)
+    v.patient.finding("tumor-burden", "high", "2026-11-05")
+    out.append(v.expects(["cytoreduction-first-line"], ["surveillance", "ssa-first-line"]))
+
+    v = Vignette("P-4", "P-4", "pNET G2 progressing on lanreotide, SSTR positive: everolimus, sunitinib, PRRT, CAPTEM")
+    pnet(v, 8, "8249/3")
+    pet(v)
+    on_ssa(v)
+    progressing(v)
+    eligible_labs(v)
+    out.append(v.expects(["after-ssa-pnet"], ["ssa-first-line", "surveillance"]))
+
+    v = Vignette("P-5", "P-5", "P-4 with type 2 diabetes (HbA1c 8.1 %): sunitinib preferred over "
+                 "everolimus, stated inside the after-ssa-pnet card (no separate card)")
+    pnet(v, 8, "8249/3")
+    pet(v)
+    on_ssa(v)
+    progressing(v)
+    v.patient.condition("diabetes", "E11.9", "44054006", onset="2014-06-01")
+    v.patient.lab("hba1c", 8.1, "2026-10-30", "H")
+    out.append(v.expects(["after-ssa-pnet"], ["targeted-choice"]))
+
+    v = Vignette("P-5-hypertension", "P-5", "P-4 with hypertension and heart failure: everolimus preferred over "
+                 "sunitinib, stated inside the after-ssa-pnet card")
+    pnet(v, 8, "8249/3")
+    pet(v)
+    on_ssa(v)
+    progressing(v)
+    v.patient.condition("htn", "I10", "38341003", onset="2010-01-01")
+    v.patient.condition("hf", "I50.9", "84114007", onset="2022-03-01")
+    out.append(v.expects(["after-ssa-pnet"], ["targeted-choice"]))
+
+    v = Vignette("P-6", "P-6", "pNET G2 with negative SSTR-PET: chemotherapy, liver-directed, everolimus, "
+                 "sunitinib; and pathology review (X-4)")
+    pnet(v, 7, "8249/3")
+    pet(v, "negative")
+    out.append(v.expects(["sstr-negative-pnet", "pathology-review"],
+                         ["ssa-first-line", "prrt-first-line", "prrt-after-ssa"]))
+
+    v = Vignette("P-7", "P-7", "Metastatic insulinoma with hypoglycaemia: insulinoma control (debulking, "
+                 "diazoxide, everolimus)")
+    insulinoma(v)
+    out.append(v.expects(["insulinoma-control"], []))
+
+    v = Vignette("P-8", "P-8", "Pancreatic gastrinoma with ZES, no MEN1 diagnosis: twice-daily PPI and MEN1 "
+                 "evaluation")
+    zes(v)
+    v.patient.lab("gastrin", 1200, "2026-10-01", "H")
+    out.append(v.expects(["gastrinoma-acid-control", "men1-evaluation"], []))
+
+    v = Vignette("P-8-men1", "P-8", "Gastrinoma in a patient with known MEN1: acid control, no MEN1 work-up card")
+    zes(v)
+    v.patient.condition("men1", "E31.21", "30664006", onset="2019-02-01")
+    out.append(v.expects(["gastrinoma-acid-control"], ["men1-evaluation"]))
+
+    v = Vignette("P-9", "P-9", "Pancreatic VIPoma: SSA is imperative for syndrome control")
+    pnet(v, 5, "8155/3", text="VIPoma of the pancreatic tail")
+    v.patient.condition("vipoma-syndrome", "E34.1", onset="2026-05-01", text="VIPoma syndrome (WDHA)")
+    pet(v)
+    out.append(v.expects(["ssa-syndrome-control"], []))
+
+    v = Vignette("P-9-glucagonoma", "P-9", "Pancreatic glucagonoma: SSA for syndrome control")
+    pnet(v, 6, "8152/3", text="Glucagonoma of the pancreatic body")
+    v.patient.condition("glucagonoma-syndrome", "E16.3", onset="2026-05-01")
+    pet(v)
+    out.append(v.expects(["ssa-syndrome-control"], []))
+
+    v = Vignette("G3-1", "G3-1", "pNET G3 (Ki-67 35 %), progressing, high burden: CAPTEM (platinum-etoposide if "
+                 "high burden / FDG > SSTR)")
+    pnet(v, 35, "8249/3")
+    pet(v, krenning=2)
+    progressing(v)
+    v.patient.finding("tumor-burden", "high", "2026-11-05")
+    out.append(v.expects(["g3-net-first-line"], ["nec-first-line", "prrt-first-line", "ssa-first-line"]))
+
+    v = Vignette("G3-2", "G3-2", "Ileal NET G3 (Ki-67 25 %), Krenning 4, stable, low volume: SSA may be used; "
+                 "PRRT never first line (G3-2 has no own topic: either ssa-first-line or g3-net-first-line)")
+    gi_net(v, 25, "8249/3")
+    pet(v, krenning=4)
+    stable(v)
+    v.patient.finding("tumor-burden", "low", "2026-11-05")
+    v.patient.finding("symptomatic", False, "2026-11-05")
+    out.append(v.expects([], ["prrt-first-line", "nec-first-line"], any_of=["ssa-first-line", "g3-net-first-line"]))
+
+    v = Vignette("NEC-1", "NEC-1", "Colonic NEC (C7A.1, 8246/3, Ki-67 70 %): platinum-etoposide; no SSA, PRRT or "
+                 "targeted agent")
+    nec(v)
+    out.append(v.expects(["nec-first-line"], NEC_FORBIDDEN))
+
+    v = Vignette("NEC-1-minen", "NEC-1", "Pancreatic MiNEN (8154/3) counts as NEC")
+    pnet(v, 40, "8154/3", text="Mixed neuroendocrine-non-neuroendocrine neoplasm of the pancreas")
+    out.append(v.expects(["nec-first-line"], NEC_FORBIDDEN))
+
+    v = Vignette("safety-1-nec-wins", "NEC-1", "Safety 1: NET code (C25.4) plus an active NEC code, SSTR "
+                 "positive, progressing on octreotide: the NEC wins, never SSA/PRRT/everolimus/sunitinib")
+    pnet(v, 60, "8240/3")
+    v.patient.condition("nec", "C7A.1", onset="2026-09-01", morphology="8246/3",
+                        text="Poorly differentiated neuroendocrine carcinoma (liver biopsy)")
+    pet(v)
+    on_ssa(v, "octreotide-lar", "2026-06-01")
+    progressing(v)
+    eligible_labs(v)
+    out.append(v.expects(["nec-first-line"], NEC_FORBIDDEN))
+
+    v = Vignette("safety-2-sstr-negative-progressing", "GI-8", "Safety 2: progressing on SSA with negative "
+                 "SSTR-PET: targeted agent, never PRRT")
+    gi_net(v, 9, "8249/3")
+    on_ssa(v)
+    pet(v, "negative", date="2026-10-30")
+    progressing(v)
+    eligible_labs(v)
+    out.append(v.expects(["targeted-later-line"], ["prrt-first-line", "prrt-after-ssa", "after-prrt"]))
+
+    v = Vignette("safety-4-gi-no-chemo", "GI-8", "Safety 4: G2 ileal NET progressing after SSA, PRRT, everolimus "
+                 "and cabozantinib, not liver-predominant: chemotherapy is never the preferred option")
+    gi_net(v, 15, "8249/3", onset="2023-01-10")
+    pet(v, date="2023-01-20")
+    v.patient.med_statement("octreotide-lar", "2023-02-01", "2025-06-01", dose="30 mg IM every 4 weeks")
+    v.patient.prrt_cycles(["2024-01-10", "2024-03-06", "2024-05-02", "2024-06-27"])
+    v.patient.med_statement("everolimus", "2025-06-15", "2026-02-01", dose="10 mg by mouth once daily")
+    v.patient.med_statement("cabozantinib", "2026-02-15", dose="60 mg by mouth once daily")
+    progressing(v)
+    v.patient.finding("hepatic-predominant", False, "2026-11-05")
+    out.append(v.expects(["net-profile"], CHEMO_TOPICS))
+    return out
+
+
+def cross_cutting_vignettes() -> list[Vignette]:
+    out = []
+    v = Vignette("X-1", "X-1", "Metastatic ileal NET without Ki-67 or mitotic count: request Ki-67")
+    gi_net(v, None)
+    pet(v)
+    out.append(v.expects(["grade-unknown"], ["prrt-first-line", "g3-net-first-line", "nec-first-line"]))
+
+    v = Vignette("safety-5-ki67-unparseable", "X-1", "Safety 5: Ki-67 sent as 'n/a' cannot be read: grade-unknown "
+                 "gap, and no grade-dependent next-step card")
+    gi_net(v, None)
+    v.patient.ki67(None, "2026-05-12", value_string="n/a")
+    pet(v)
+    out.append(v.expects(["grade-unknown"], GRADE_DEPENDENT))
+
+    v = Vignette("X-2", "X-2", "Metastatic ileal NET G2 without any SSTR imaging: SSTR-PET needed")
+    gi_net(v, 4, "8249/3")
+    out.append(v.expects(["sstr-imaging-needed"], ["prrt-first-line", "prrt-after-ssa"]))
+
+    v = Vignette("X-2-resected", "X-2", "Resected ileal NET without metastases (history only): no SSTR imaging "
+                 "card, post-resection surveillance instead")
+    v.patient.condition("net", "C7A.012", "445238008", onset="2025-03-01", clinical="remission",
+                        morphology="8240/3", site="ileum")
+    v.patient.procedure("resection", "Small bowel resection with mesenteric lymphadenectomy", "2025-03-20",
+                        ("44120", "Enterectomy, resection of small intestine; single resection and anastomosis"))
+    v.patient.ki67(2, "2025-03-20")
+    out.append(v.expects(["post-resection-surveillance"], ["sstr-imaging-needed"] + THERAPY_TOPICS))
+
+    v = Vignette("X-3", "X-3", "pNET with a negative OctreoScan and no SSTR-PET: confirm with SSTR-PET")
+    pnet(v, 5, "8249/3")
+    srs(v)
+    out.append(v.expects(["sstr-pet-confirm"], ["pathology-review", "prrt-first-line", "sstr-negative-pnet"]))
+
+    v = Vignette("X-3-pet-wins", "X-3", "Negative OctreoScan (2025) then positive Ga-68 DOTATATE PET (2026): "
+                 "the PET wins, SSTR positive, no confirmation card")
+    pnet(v, 5, "8249/3")
+    srs(v, date="2025-10-01")
+    pet(v, date="2026-05-20")
+    out.append(v.expects(["net-profile"], ["sstr-pet-confirm", "sstr-imaging-needed", "pathology-review"]))
+
+    v = Vignette("X-4", "X-4", "Ileal NET G1 with negative SSTR-PET: pathology review to rule out G3 NET/NEC")
+    gi_net(v, 2)
+    pet(v, "negative")
+    out.append(v.expects(["pathology-review"], ["prrt-first-line", "prrt-after-ssa"]))
+
+    v = Vignette("X-5", "X-5", "CgA drawn while omeprazole was active (MedicationRequest): possibly falsely "
+                 "elevated, repeat off PPI")
+    gi_net(v, 3, "8249/3")
+    pet(v)
+    v.patient.med_request("omeprazole", "2024-02-01", dose="20 mg by mouth once daily", timing=daily(1))
+    v.patient.lab("cga", 310, "2026-10-15", "H")
+    out.append(v.expects(["cga-ppi-confounded"], []))
+
+    v = Vignette("X-5-ppi-stopped", "X-5", "PPI stopped 44 days before the CgA: not confounded")
+    gi_net(v, 3, "8249/3")
+    pet(v)
+    v.patient.med_statement("omeprazole", "2024-02-01", "2026-09-01", dose="20 mg by mouth once daily")
+    v.patient.lab("cga", 180, "2026-10-15", "H")
+    out.append(v.expects([], ["cga-ppi-confounded"]))
+
+    v = Vignette("safety-3-gastrinoma-cga-on-ppi", "X-5", "Safety 3: gastrinoma with CgA drawn on PPI: no "
+                 "cga-ppi-confounded card (never advise stopping a PPI in ZES)")
+    zes(v)
+    pet(v)
+    v.patient.med_statement("omeprazole-40", "2026-04-25", dose="40 mg by mouth twice daily")
+    v.patient.lab("cga", 850, "2026-10-15", "H")
+    v.patient.lab("gastrin", 1400, "2026-10-15", "H")
+    out.append(v.expects(["gastrinoma-acid-control"], ["cga-ppi-confounded"]))
+
+    v = Vignette("X-6", "X-6", "Multifocal pNET (head and tail) with primary hyperparathyroidism, no MEN1 "
+                 "diagnosis: MEN1 germline testing")
+    pnet(v, 2)
+    v.patient.condition("pnet-tail", "C25.4", "254612002", onset="2026-05-04", site="pancreas-tail",
+                        morphology="8240/3", text="Second NET in the pancreatic tail")
+    v.patient.condition("phpt", "E21.0", onset="2025-11-01")
+    v.patient.lab("calcium", 11.2, "2026-10-10", "H")
+    out.append(v.expects(["men1-evaluation"], []))
+
+    v = Vignette("X-7", "X-7", "Progressing on SSA, SSTR positive, CrCl and platelets fine but no Karnofsky/ECOG "
+                 "recorded: the PRRT card lists performance status as unknown")
+    gi_net(v, 7, "8249/3")
+    pet(v)
+    on_ssa(v)
+    progressing(v)
+    eligible_labs(v, kps=None)
+    out.append(v.expects(["prrt-after-ssa"], ["after-prrt"]))
+
+    v = Vignette("X-8", "X-8", "Five Lu-177 dotatate administrations (4 + 1 retreatment): beyond the labelled "
+                 "29.6 GBq course")
+    gi_net(v, 5, "8249/3", onset="2023-03-01")
+    pet(v, date="2023-03-10")
+    on_ssa(v, "octreotide-lar", "2023-04-01")
+    v.patient.prrt_cycles(["2024-01-17", "2024-03-13", "2024-05-08", "2024-07-03", "2026-03-04"])
+    stable(v)
+    out.append(v.expects(["prrt-cumulative", "post-prrt-monitoring"], []))
+
+    v = Vignette("X-9", "X-9", "Any NEN patient gets the profile card")
+    gi_net(v, 2, liver=False)
+    out.append(v.expects(["net-profile"], []))
+
+    v = Vignette("F-1", "F-1", "Metastatic ileal NET on lanreotide, stable: follow-up schedule, no next-step card")
+    gi_net(v, 2, onset="2025-01-01")
+    pet(v, date="2025-01-10")
+    on_ssa(v, "lanreotide", "2025-02-01")
+    stable(v)
+    out.append(v.expects(["follow-up-schedule"], ["ssa-first-line", "prrt-after-ssa", "hormone-control",
+                                                  "post-prrt-monitoring"]))
+
+    v = Vignette("F-2", "F-2", "pNET on everolimus (active MedicationRequest), stable: monthly toxicity visits")
+    pnet(v, 8, "8249/3", onset="2025-06-01")
+    pet(v, date="2025-06-10")
+    v.patient.med_request("everolimus", "2026-06-01", dose="10 mg by mouth once daily", timing=daily(1))
+    stable(v)
+    out.append(v.expects(["follow-up-schedule"], ["after-ssa-pnet", "ssa-first-line", "cytoreduction-first-line"]))
+
+    v = Vignette("F-3", "F-3", "Four PRRT doses in 2026, on SSA, stable: post-PRRT monitoring wins over F-1")
+    gi_net(v, 5, "8249/3", onset="2025-06-01")
+    pet(v, date="2025-06-10")
+    on_ssa(v, "octreotide-lar", "2025-07-01")
+    v.patient.prrt_cycles(["2026-01-14", "2026-03-11", "2026-05-06", "2026-07-01"])
+    v.patient.lab("platelets", 138, "2026-09-02", "L")
+    v.patient.lab("crcl", 71, "2026-09-02")
+    stable(v)
+    out.append(v.expects(["post-prrt-monitoring"], ["follow-up-schedule", "after-prrt", "targeted-later-line"]))
+
+    v = Vignette("F-3-procedure", "F-3", "PRRT recorded only as Procedures with text 'PRRT': still counted")
+    gi_net(v, 5, "8249/3", onset="2025-06-01")
+    pet(v, date="2025-06-10")
+    for i, date in enumerate(["2026-02-04", "2026-04-01", "2026-05-27", "2026-07-22"], start=1):
+        v.patient.procedure(f"prrt-{i}", f"PRRT (Lu-177 dotatate) cycle {i}", date)
+    stable(v)
+    out.append(v.expects(["post-prrt-monitoring"], ["after-prrt"]))
+
+    v = Vignette("F-4", "F-4", "pNET resected (Whipple) in remission, no metastases: post-resection surveillance "
+                 "only")
+    v.patient.condition("pnet", "C25.4", "254612002", onset="2024-03-01", clinical="remission",
+                        morphology="8249/3", site="pancreas-head")
+    v.patient.procedure("whipple", "Pancreaticoduodenectomy (Whipple procedure)", "2024-04-10",
+                        ("48150", "Pancreatectomy, proximal subtotal with total duodenectomy ... (Whipple-type "
+                         "procedure); with pancreatojejunostomy"))
+    v.patient.ki67(6, "2024-04-10")
+    out.append(v.expects(["post-resection-surveillance"], ["sstr-imaging-needed"] + THERAPY_TOPICS))
+
+    v = Vignette("scope-no-nen", "scope", "No NEN at all (GERD, hypertension): no card")
+    v.patient.condition("gerd", "K21.9", onset="2019-05-20")
+    v.patient.condition("htn", "I10", "38341003", onset="2016-02-11")
+    out.append(v.expects([], [], no_cards=True))
+
+    v = Vignette("scope-lung-net", "scope", "Lung carcinoid (C7A.090) only: out of scope, no therapy card")
+    v.patient.condition("lung-net", "C7A.090", "443492008", onset="2026-07-14", morphology="8240/3", site="lung")
+    v.patient.ki67(2, "2026-07-14")
+    out.append(v.expects([], THERAPY_TOPICS + ["grade-unknown", "sstr-imaging-needed"]))
+    return out
+
+
+def order_vignettes() -> list[Vignette]:
+    out = []
+    warn, info, crit = "warning", "info", "critical"
+
+    v = Vignette("O-PPI-1", "O-PPI-1", "pNET, no ZES and no gastrin on record, omeprazole drafted (RxNorm): "
+                 "fasting gastrin first", "order-sign")
+    pnet(v, 3)
+    v.draft().order("omeprazole", "omeprazole", timing=daily(1), dose="20 mg by mouth once daily")
+    out.append(v.expects(["ppi-zes-workup"], [], indicators={"ppi-zes-workup": warn},
+                         suggestions={"ppi-zes-workup": ["create:ServiceRequest"]}))
+
+    v = Vignette("O-PPI-1-duodenal-text", "O-PPI-1", "Duodenal NET, PPI coded by text only (no coding), draft "
+                 "Bundle without type", "order-sign")
+    gi_net(v, 2, icd="C7A.010", site="duodenum", liver=False)
+    v.draft(with_type=False).order("pantoprazole", "pantoprazole", coding="text", timing=daily(1),
+                                   text="Pantoprazole 40 mg EC tablet", dose="40 mg by mouth once daily")
+    out.append(v.expects(["ppi-zes-workup"], [], indicators={"ppi-zes-workup": warn},
+                         suggestions={"ppi-zes-workup": ["create:ServiceRequest"]}))
+
+    v = Vignette("O-PPI-1-men1", "O-PPI-1", "MEN1 without a known NEN, esomeprazole drafted: ZES work-up first "
+                 "(O-PPI-1 covers MEN1)", "order-sign")
+    v.patient.condition("men1", "E31.21", "30664006", onset="2020-01-15")
+    v.patient.condition("phpt", "E21.0", onset="2020-01-15")
+    v.draft().order("esomeprazole", "esomeprazole", timing=daily(1), dose="40 mg by mouth once daily")
+    out.append(v.expects(["ppi-zes-workup"], [], indicators={"ppi-zes-workup": warn},
+                         suggestions={"ppi-zes-workup": ["create:ServiceRequest"]}))
+
+    v = Vignette("O-PPI-1-gastrin-on-record", "O-PPI-1", "pNET with a fasting gastrin on record and no CgA: no "
+                 "card", "order-sign")
+    pnet(v, 3)
+    v.patient.lab("gastrin", 62, "2026-09-15", "N")
+    v.draft().order("omeprazole", "omeprazole", timing=daily(1), dose="20 mg by mouth once daily")
+    out.append(v.expects([], ["ppi-zes-workup"], no_cards=True))
+
+    v = Vignette("O-PPI-2", "O-PPI-2", "Ileal NET with CgA in August, omeprazole drafted coded by ATC only "
+                 "(A02BC01): note for CgA interpretation", "order-sign")
+    gi_net(v, 3, "8249/3")
+    v.patient.lab("cga", 240, "2026-08-10", "H")
+    v.draft().order("omeprazole", "omeprazole", coding="atc", timing=daily(1), dose="20 mg once daily")
+    out.append(v.expects(["ppi-cga-confound"], ["ppi-zes-workup"], indicators={"ppi-cga-confound": info}))
+
+    v = Vignette("O-PPI-2-cga-old", "O-PPI-2", "Last CgA 15 months ago: no confound note", "order-sign")
+    gi_net(v, 3, "8249/3")
+    v.patient.lab("cga", 240, "2025-08-10", "H")
+    v.draft().order("omeprazole", "omeprazole", timing=daily(1), dose="20 mg by mouth once daily")
+    out.append(v.expects([], ["ppi-cga-confound"], no_cards=True))
+
+    v = Vignette("safety-3-gastrinoma-ppi-draft", "O-PPI-2", "Safety 3: gastrinoma with recent CgA, BID PPI "
+                 "drafted: no CgA-confound note, no dosing or ZES work-up card", "order-sign")
+    zes(v)
+    v.patient.lab("cga", 850, "2026-10-15", "H")
+    v.patient.lab("gastrin", 1400, "2026-10-15", "H")
+    v.draft().order("omeprazole-40", "omeprazole", timing=daily(2), dose="40 mg by mouth twice daily")
+    out.append(v.expects([], ["ppi-cga-confound", "ppi-gastrinoma-dosing", "ppi-zes-workup"], no_cards=True))
+
+    v = Vignette("O-PPI-3", "O-PPI-3", "Gastrinoma/ZES, omeprazole 40 mg once daily drafted (timing.repeat): "
+                 "suggest twice daily", "order-sign")
+    zes(v)
+    v.draft().order("omeprazole-40", "omeprazole", timing=daily(1), dose="40 mg by mouth once daily")
+    out.append(v.expects(["ppi-gastrinoma-dosing"], ["ppi-zes-workup", "ppi-cga-confound"],
+                         indicators={"ppi-gastrinoma-dosing": warn},
+                         suggestions={"ppi-gastrinoma-dosing": ["update:MedicationRequest"]}))
+
+    v = Vignette("O-PPI-3-timing-code", "O-PPI-3", "Gastrinoma, pantoprazole via contained Medication, timing.code "
+                 "QD: suggest twice daily", "order-sign")
+    zes(v)
+    v.draft().order("pantoprazole", "pantoprazole", contained=True, timing=timing_code("QD"),
+                    dose="40 mg by mouth every morning")
+    out.append(v.expects(["ppi-gastrinoma-dosing"], ["ppi-zes-workup"], indicators={"ppi-gastrinoma-dosing": warn},
+                         suggestions={"ppi-gastrinoma-dosing": ["update:MedicationRequest"]}))
+
+    v = Vignette("O-PPI-3-bid", "O-PPI-3", "Gastrinoma, PPI drafted twice daily (timing.code BID): no card",
+                 "order-sign")
+    zes(v)
+    v.draft().order("omeprazole-40", "omeprazole", timing=timing_code("BID"), dose="40 mg by mouth twice daily")
+    out.append(v.expects([], ["ppi-gastrinoma-dosing"], no_cards=True))
+
+    v = Vignette("O-SSA-1", "O-SSA-1", "NEC, octreotide LAR drafted (RxNorm 7617 + text): remove the order",
+                 "order-sign")
+    nec(v)
+    v.draft().order("octreotide-lar", "octreotide", timing=every_4_weeks(), dose="30 mg IM every 4 weeks")
+    out.append(v.expects(["ssa-nec"], [], indicators={"ssa-nec": crit},
+                         suggestions={"ssa-nec": ["delete:MedicationRequest"]}))
+
+    v = Vignette("O-SSA-1-atc", "O-SSA-1", "NEC, lanreotide drafted coded by ATC only (H01CB03)", "order-sign")
+    nec(v)
+    v.draft().order("lanreotide", "lanreotide", coding="atc", timing=every_4_weeks())
+    out.append(v.expects(["ssa-nec"], [], indicators={"ssa-nec": crit},
+                         suggestions={"ssa-nec": ["delete:MedicationRequest"]}))
+
+    v = Vignette("O-SSA-1-hostile-draft", "O-SSA-1", "NEC, draft octreotide that fails strict validation (coding "
+                 "as an object, no intent, no subject): still gets its alert", "order-sign")
+    nec(v)
+    order = v.draft().order("octreotide-lar", "octreotide", dose="30 mg IM every 4 weeks")
+    order["medicationCodeableConcept"]["coding"] = order["medicationCodeableConcept"]["coding"][0]
+    del order["intent"]
+    del order["subject"]
+    v.hostile = True
+    out.append(v.expects(["ssa-nec"], [], indicators={"ssa-nec": crit}))
+
+    v = Vignette("O-SSA-2", "O-SSA-2", "Insulinoma, SSTR-PET positive, short-acting octreotide drafted by text only",
+                 "order-sign")
+    insulinoma(v)
+    pet(v)
+    v.draft().order("octreotide-sc", "octreotide", coding="text", timing=timing_code("TID"),
+                    text="Octreotide 50 mcg SC injection", dose="50 mcg SC three times daily")
+    out.append(v.expects(["ssa-insulinoma"], ["ssa-sstr-negative"], indicators={"ssa-insulinoma": warn}))
+
+    v = Vignette("O-SSA-2-sstr-negative", "O-SSA-2", "Insulinoma with negative SSTR-PET, lanreotide drafted: "
+                 "critical", "order-sign")
+    insulinoma(v)
+    pet(v, "negative")
+    v.draft().order("lanreotide", "lanreotide", timing=every_4_weeks(), dose="120 mg deep SC every 4 weeks")
+    out.append(v.expects(["ssa-insulinoma"], ["ssa-sstr-negative"], indicators={"ssa-insulinoma": crit}))
+
+    v = Vignette("O-SSA-3", "O-SSA-3", "Ileal NET without SSTR imaging, lanreotide drafted: suggest SSTR-PET",
+                 "order-sign")
+    gi_net(v, 2)
+    v.draft().order("lanreotide", "lanreotide", timing=every_4_weeks(), dose="120 mg deep SC every 4 weeks")
+    out.append(v.expects(["sstr-imaging-needed"], [], indicators={"sstr-imaging-needed": info},
+                         suggestions={"sstr-imaging-needed": ["create:ServiceRequest"]}))
+
+    v = Vignette("O-SSA-3-indeterminate", "O-SSA-3", "Negative OctreoScan only (indeterminate), octreotide LAR "
+                 "drafted: suggest SSTR-PET", "order-sign")
+    gi_net(v, 2)
+    srs(v)
+    v.draft().order("octreotide-lar", "octreotide", timing=every_4_weeks(), dose="30 mg IM every 4 weeks")
+    out.append(v.expects(["sstr-imaging-needed"], ["ssa-sstr-negative"], indicators={"sstr-imaging-needed": info},
+                         suggestions={"sstr-imaging-needed": ["create:ServiceRequest"]}))
+
+    v = Vignette("O-SSA-4", "O-SSA-4", "Nonfunctional NET with negative SSTR-PET, octreotide LAR drafted via "
+                 "medicationReference to a Medication in the patient record", "order-sign")
+    gi_net(v, 8, "8249/3")
+    pet(v, "negative")
+    med = v.patient.medication("octreotide-lar", "medication-octreotide-lar")
+    v.draft().order("octreotide-lar", "octreotide", reference=med, timing=every_4_weeks(),
+                    dose="30 mg IM every 4 weeks")
+    out.append(v.expects(["ssa-sstr-negative"], [], indicators={"ssa-sstr-negative": warn}))
+
+    v = Vignette("O-SSA-4-functional", "O-SSA-4", "SSTR-PET negative but carcinoid syndrome: SSA for symptoms is "
+                 "fine, no ssa-sstr-negative card", "order-sign")
+    gi_net(v, 4, "8249/3")
+    v.patient.condition("carcinoid-syndrome", "E34.00", "35868009", onset="2026-05-04")
+    pet(v, "negative")
+    v.draft().order("octreotide-lar", "octreotide", timing=every_4_weeks(), dose="30 mg IM every 4 weeks")
+    out.append(v.expects([], ["ssa-sstr-negative"]))
+
+    v = Vignette("O-SSA-5", "O-SSA-5", "PRRT dose planned 2026-12-10 (ServiceRequest), lanreotide drafted today: "
+                 "washout warning", "order-sign")
+    gi_net(v, 6, "8249/3")
+    pet(v)
+    on_ssa(v)
+    v.patient.planned_prrt("2026-12-10", "2026-11-20")
+    v.draft().order("lanreotide", "lanreotide", timing=every_4_weeks(), dose="120 mg deep SC every 4 weeks")
+    out.append(v.expects(["ssa-prrt-washout"], [], indicators={"ssa-prrt-washout": warn}))
+
+    v = Vignette("O-SSA-5-far", "O-SSA-5", "PRRT planned in 79 days: no washout warning", "order-sign")
+    gi_net(v, 6, "8249/3")
+    pet(v)
+    on_ssa(v)
+    v.patient.planned_prrt("2027-02-15", "2026-11-20")
+    v.draft().order("lanreotide", "lanreotide", timing=every_4_weeks(), dose="120 mg deep SC every 4 weeks")
+    out.append(v.expects([], ["ssa-prrt-washout"], no_cards=True))
+
+    v = Vignette("O-PRRT-1", "O-PRRT-1", "Lu-177 dotatate drafted with platelets 62 x10^9/L: eligibility card "
+                 "listing each criterion", "order-sign")
+    gi_net(v, 7, "8249/3")
+    pet(v)
+    on_ssa(v)
+    eligible_labs(v, platelets=62)
+    v.draft().order("lutathera", "lutathera", dose="7.4 GBq IV, cycle 1 of 4")
+    out.append(v.expects(["prrt-eligibility"], [], indicators={"prrt-eligibility": warn}))
+
+    v = Vignette("O-PRRT-1-nec", "O-PRRT-1", "Lu-177 dotatate drafted for a NEC: critical", "order-sign")
+    nec(v)
+    v.draft().order("lutathera", "lutathera", dose="7.4 GBq IV")
+    out.append(v.expects(["prrt-eligibility"], [], indicators={"prrt-eligibility": crit}))
+
+    v = Vignette("O-PRRT-1-sstr-negative", "O-PRRT-1", "Lu-177 dotatate drafted with negative SSTR-PET: critical",
+                 "order-sign")
+    gi_net(v, 7, "8249/3")
+    pet(v, "negative")
+    eligible_labs(v)
+    v.draft().order("lutathera", "lutathera", dose="7.4 GBq IV")
+    out.append(v.expects(["prrt-eligibility"], [], indicators={"prrt-eligibility": crit}))
+
+    v = Vignette("O-PRRT-1-service-request", "O-PRRT-1", "PRRT drafted as a ServiceRequest, no renal, marrow or "
+                 "performance data: each criterion unknown", "order-sign")
+    gi_net(v, 7, "8249/3")
+    pet(v)
+    v.draft().service_request("prrt", "PRRT: lutetium Lu 177 dotatate (Lutathera) 7.4 GBq IV", "2026-12-16")
+    out.append(v.expects(["prrt-eligibility"], [], indicators={"prrt-eligibility": warn}))
+
+    v = Vignette("O-PRRT-1-eligible", "O-PRRT-1", "Lu-177 dotatate drafted, every criterion met: no card",
+                 "order-sign")
+    gi_net(v, 7, "8249/3")
+    pet(v)
+    on_ssa(v)
+    eligible_labs(v)
+    v.draft().order("lutathera", "lutathera", dose="7.4 GBq IV, cycle 1 of 4")
+    out.append(v.expects([], ["prrt-eligibility"], no_cards=True))
+
+    v = Vignette("O-TKI-1", "O-TKI-1", "pNET with type 2 diabetes, everolimus drafted: sunitinib preferred",
+                 "order-sign")
+    pnet(v, 8, "8249/3")
+    v.patient.condition("diabetes", "E11.9", "44054006", onset="2014-06-01")
+    v.draft().order("everolimus", "everolimus", timing=daily(1), dose="10 mg by mouth once daily")
+    out.append(v.expects(["targeted-choice"], ["targeted-nec"], indicators={"targeted-choice": info}))
+
+    v = Vignette("O-TKI-1-hypertension", "O-TKI-1", "pNET with hypertension, sunitinib drafted: everolimus preferred",
+                 "order-sign")
+    pnet(v, 8, "8249/3")
+    v.patient.condition("htn", "I10", "38341003", onset="2010-01-01")
+    v.draft().order("sunitinib", "sunitinib", timing=daily(1), dose="37.5 mg by mouth once daily")
+    out.append(v.expects(["targeted-choice"], ["targeted-nec"], indicators={"targeted-choice": info}))
+
+    v = Vignette("O-TKI-2", "O-TKI-2", "NEC, everolimus drafted: not beneficial in NEC", "order-sign")
+    nec(v)
+    v.draft().order("everolimus", "everolimus", timing=daily(1), dose="10 mg by mouth once daily")
+    out.append(v.expects(["targeted-nec"], [], indicators={"targeted-nec": warn}))
+
+    v = Vignette("O-TKI-2-sunitinib-reference", "O-TKI-2", "NEC, sunitinib drafted via a contained Medication",
+                 "order-sign")
+    nec(v)
+    v.draft().order("sunitinib", "sunitinib", contained=True, timing=daily(1), dose="37.5 mg by mouth once daily")
+    out.append(v.expects(["targeted-nec"], [], indicators={"targeted-nec": warn}))
+
+    v = Vignette("scope-no-nen-ppi", "scope", "No NEN and no MEN1, omeprazole drafted: no card", "order-sign")
+    v.patient.condition("gerd", "K21.9", onset="2019-05-20")
+    v.draft().order("omeprazole", "omeprazole", timing=daily(1), dose="20 mg by mouth once daily")
+    out.append(v.expects([], [], no_cards=True))
+    return out
+
+
+def hostile_vignettes() -> list[Vignette]:
+    out = []
+    v = Vignette("hostile-decimal-string", "GI-6", "Decimals sent as strings (Ki-67 '7.5', CrCl '72.5', platelets "
+                 "'210'): still read, PRRT after SSA")
+    gi_net(v, 7.5, "8249/3")
+    pet(v)
+    on_ssa(v)
+    progressing(v)
+    eligible_labs(v, crcl=72.5, platelets=210)
+
+    def stringify(bundle: dict) -> None:
+        for entry in bundle["entry"]:
+            res = entry["resource"]
+            if res["resourceType"] == "Observation" and "valueQuantity" in res:
+                res["valueQuantity"]["value"] = str(res["valueQuantity"]["value"])
+    v.mutations.append(stringify)
+    v.hostile = True
+    out.append(v.expects(["prrt-after-ssa"], ["grade-unknown", "targeted-later-line"]))
+
+    v = Vignette("hostile-coding-object", "GI-3", "coding sent as a single object instead of an array (Condition, "
+                 "Ki-67, SSTR result): still read, SSA first line")
+    gi_net(v, 2)
+    v.patient.condition("carcinoid-syndrome", "E34.00", onset="2026-05-04")
+    pet(v)
+
+    def single_codings(bundle: dict) -> None:
+        def fix(concept: dict | None) -> None:
+            if isinstance(concept, dict) and isinstance(concept.get("coding"), list) and concept["coding"]:
+                concept["coding"] = concept["coding"][0]
+        for entry in bundle["entry"]:
+            res = entry["resource"]
+            fix(res.get("code"))
+            fix(res.get("valueCodeableConcept"))
+    v.mutations.append(single_codings)
+    v.hostile = True
+    out.append(v.expects(["ssa-first-line", "net-profile"], ["grade-unknown", "sstr-imaging-needed"]))
+    return out
+
+
+VIGNETTE_HEADER = """\
+# Vignette expectations (generated by tools/make_samples.py; do not edit by hand).
+# One entry per case file in tests/vignettes/cases/ (keys are file names):
+#   rule            the rule id exercised (net-decision-model.md; 'scope' = section 1, no NEN / out of scope)
+#   hook            patient-view | order-sign
+#   today           the date the rules run at
+#   draft           order-sign: the draftOrders Bundle, relative to tests/vignettes/cases/
+#   expect_topics   source.topic codes (model section 8) that must be present
+#   expect_any_topics  at least one of these must be present (where the model leaves the topic open)
+#   absent_topics   topic codes that must NOT be present
+#   no_cards        true: the response must contain no card at all
+#   indicators      {topic: info|warning|critical} for cards that must be present
+#   suggestions     {topic: [kinds]}, kind = create:ServiceRequest | update:MedicationRequest |
+#                   delete:MedicationRequest; the card must offer at least these
+#   hostile         true: the case (and its draft) is deliberately not strictly valid FHIR
+#   why             one line for the reader
+"""
+
+
 def write_vignettes() -> None:
-    pass
+    cases = ROOT / "tests" / "vignettes" / "cases"
+    for old in list(cases.glob("*.json")) + list((cases / "drafts").glob("*.json")):
+        old.unlink()
+    entries = {}
+    for v in therapy_vignettes() + cross_cutting_vignettes() + order_vignettes() + hostile_vignettes():
+        bundle = v.patient.bundle()
+        for mutate in v.mutations:
+            mutate(bundle)
+        write_json(cases / f"{v.name}.json", bundle)
+        if v.drafts:
+            write_json(cases / "drafts" / f"{v.name}.json", v.drafts.bundle())
+        assert f"{v.name}.json" not in entries, v.name
+        entries[f"{v.name}.json"] = v.entry()
+    text = VIGNETTE_HEADER + yaml.safe_dump({"today": TODAY, "cases": entries}, sort_keys=False, width=110,
+                                            allow_unicode=True)
+    (ROOT / "tests" / "vignettes" / "expectations.yaml").write_text(text, encoding="utf-8")
 
 
 # --- writing -------------------------------------------------------------------------------------
