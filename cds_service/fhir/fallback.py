@@ -80,9 +80,11 @@ class FhirFetcher:
                 raise FetchError("FHIR query budget for this call is exhausted")
             self.requests_made += 1
 
-    def _get_json(self, path_or_url: str, what: str) -> dict:
+    def _get_json(self, path_or_url: str, what: str, search: bool = False) -> dict:
         self._count()
-        headers = {"Authorization": f"Bearer {self.access_token}"} if self.access_token else None
+        headers = {"Authorization": f"Bearer {self.access_token}"} if self.access_token else {}
+        if search:  # a search parameter the server does not know must fail, not be ignored (FHIR R4 §3.1.1.5.6)
+            headers["Prefer"] = "handling=strict"
         try:
             content = self._server.request_data(path_or_url, headers=headers)
             data = json.loads(content)
@@ -92,7 +94,8 @@ class FhirFetcher:
             raise FetchError(f"{what}: the FHIR server could not be reached") from exc
         except requests.HTTPError as exc:
             status = exc.response.status_code if exc.response is not None else "?"
-            raise FetchError(f"{what}: the FHIR server answered HTTP {status}") from exc
+            reason = _diagnostics(exc.response) if exc.response is not None and status == 400 else ""
+            raise FetchError(f"{what}: the FHIR server answered HTTP {status}{reason}") from exc
         except Exception as exc:  # fhirclient's own 401/403/404 exceptions, bad JSON, redirects
             status = getattr(getattr(exc, "response", None), "status_code", None)
             detail = f"HTTP {status}" if status else type(exc).__name__
@@ -118,7 +121,7 @@ class FhirFetcher:
         what = query.split("?")[0]
         if self.settings.fhir_page_size > 0 and "_count=" not in query:
             query += ("&" if "?" in query else "?") + f"_count={self.settings.fhir_page_size}"
-        bundle = self._get_json(query, what)
+        bundle = self._get_json(query, what, search=True)
         resources: list[dict] = []
         pages = 1
         while True:
@@ -126,6 +129,7 @@ class FhirFetcher:
                 raise FetchError(f"{what}: the FHIR server returned an OperationOutcome")
             if bundle.get("resourceType") != "Bundle":
                 raise FetchError(f"{what}: the FHIR server did not return a Bundle")
+            _check_no_ignored_parameters(bundle, what)
             for entry in bundle.get("entry") or ():
                 resource = entry.get("resource") if isinstance(entry, dict) else None
                 if isinstance(resource, dict) and resource.get("resourceType") != "OperationOutcome":
@@ -139,5 +143,28 @@ class FhirFetcher:
                 raise FetchError(f"{what}: a paging link leaves the FHIR server; not followed")
             if pages >= self.settings.fhir_max_pages:
                 raise FetchError(f"{what}: more than {self.settings.fhir_max_pages} pages of results")
-            bundle = self._get_json(next_url, what)
+            bundle = self._get_json(next_url, what, search=True)
             pages += 1
+
+
+def _diagnostics(response: requests.Response, limit: int = 160) -> str:
+    """': <first issue's diagnostics>' from an OperationOutcome answer (shortened), or ''."""
+    try:
+        issues = response.json().get("issue") or []
+        text = str(issues[0].get("diagnostics") or "").strip()
+    except (ValueError, AttributeError, IndexError, TypeError):
+        return ""
+    return f": {text[:limit]}" if text else ""
+
+
+def _check_no_ignored_parameters(bundle: dict, what: str) -> None:
+    """A lenient server may drop a search parameter it does not support and say so in an OperationOutcome
+    entry (search.mode = outcome). Ignoring `patient` would return every patient's data: fail instead."""
+    for entry in bundle.get("entry") or ():
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict) or resource.get("resourceType") != "OperationOutcome":
+            continue
+        for issue in resource.get("issue") or ():
+            if isinstance(issue, dict) and issue.get("code") == "not-supported":
+                detail = str(issue.get("diagnostics") or "a search parameter was not supported")[:160]
+                raise FetchError(f"{what}: the FHIR server ignored part of the search ({detail})")
