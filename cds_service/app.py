@@ -7,7 +7,12 @@ import logging
 from flask import Flask
 from flask_cors import CORS
 
+from cds_service.audit import install_audit
 from cds_service.config import Settings
+from cds_service.feedback import blueprint as feedback
+from cds_service.feedback.recording import EXTENSION_KEY as FEEDBACK_STORE
+from cds_service.feedback.store import open_feedback_store
+from cds_service.security import install_auth
 from cds_service.web import discovery, hooks
 from cds_service.web.errors import register_error_handlers
 
@@ -25,8 +30,13 @@ def create_app(config: Settings | dict | None = None) -> Flask:
              methods=["GET", "POST", "OPTIONS"], allow_headers=["Content-Type", "Authorization"],
              max_age=600)
     register_error_handlers(app)
+    # security, audit and feedback (docs/configuration-security.md): audit first, so 401s are logged too
+    install_audit(app)
+    install_auth(app, settings)
+    app.extensions[FEEDBACK_STORE] = open_feedback_store(settings.feedback_db, settings.data_dir)
     app.register_blueprint(discovery.bp)
     app.register_blueprint(hooks.bp)
+    app.register_blueprint(feedback.bp)
 
     @app.get("/healthz")
     def healthz() -> dict:

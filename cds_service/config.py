@@ -36,6 +36,17 @@ class Settings:
     max_body_bytes: int = 8 * 1024 * 1024  # NET_CDS_MAX_BODY_BYTES
     log_level: str = "INFO"  # NET_CDS_LOG_LEVEL
     public_base_url: str | None = None  # NET_CDS_PUBLIC_BASE_URL: the URL EHRs call (JWT aud)
+    # --- security and feedback (docs/configuration-security.md) ---
+    auth: str = ""  # NET_CDS_AUTH: required | disabled ("": required in production, else disabled)
+    trusted_issuers: tuple[str, ...] = ()  # NET_CDS_TRUSTED_ISSUERS: JWT iss values accepted
+    trusted_tenants: tuple[str, ...] = ()  # NET_CDS_TRUSTED_TENANTS: if set, the JWT tenant must be one
+    jwks_file: Path | None = None  # NET_CDS_JWKS_FILE: JWK Set of the trusted clients' public keys
+    jwks_urls: tuple[str, ...] = ()  # NET_CDS_JWKS_URL: JWK Set URL(s), fetched and cached
+    allowed_jku: tuple[str, ...] = ()  # NET_CDS_ALLOWED_JKU: jku header URLs that may be fetched
+    jwt_leeway: float = 60.0  # NET_CDS_JWT_LEEWAY: seconds of clock skew tolerated on exp/iat
+    jwt_max_lifetime: float = 3600.0  # NET_CDS_JWT_MAX_LIFETIME: longest exp - now accepted, seconds
+    jti_db: str = ""  # NET_CDS_JTI_DB: "memory" or a SQLite path ("": var/jti.sqlite3 in data_dir)
+    feedback_db: str = ""  # NET_CDS_FEEDBACK_DB: SQLite path or postgresql:// URL ("": var/feedback.sqlite3)
     extra: Mapping[str, str] = field(default_factory=dict)  # other NET_CDS_* settings, by name
 
     @classmethod
@@ -58,6 +69,16 @@ class Settings:
             max_body_bytes=int(get("NET_CDS_MAX_BODY_BYTES", str(8 * 1024 * 1024))),
             log_level=get("NET_CDS_LOG_LEVEL", "INFO").upper(),
             public_base_url=get("NET_CDS_PUBLIC_BASE_URL") or None,
+            auth=get("NET_CDS_AUTH", "").strip().lower(),
+            trusted_issuers=_split(get("NET_CDS_TRUSTED_ISSUERS", "")),
+            trusted_tenants=_split(get("NET_CDS_TRUSTED_TENANTS", "")),
+            jwks_file=Path(get("NET_CDS_JWKS_FILE", "")) if get("NET_CDS_JWKS_FILE") else None,
+            jwks_urls=_split(get("NET_CDS_JWKS_URL", "")),
+            allowed_jku=_split(get("NET_CDS_ALLOWED_JKU", "")),
+            jwt_leeway=float(get("NET_CDS_JWT_LEEWAY", "60")),
+            jwt_max_lifetime=float(get("NET_CDS_JWT_MAX_LIFETIME", "3600")),
+            jti_db=get("NET_CDS_JTI_DB", "").strip(),
+            feedback_db=get("NET_CDS_FEEDBACK_DB", "").strip(),
             extra={k: v for k, v in env.items() if k.startswith("NET_CDS_")},
         )
         return settings

@@ -7,6 +7,8 @@ request can point at an arbitrary host (link-local cloud metadata, internal admi
 from __future__ import annotations
 
 import ipaddress
+import re
+import socket
 from urllib.parse import urlsplit
 
 from cds_service.config import Settings
@@ -16,27 +18,73 @@ class OutboundBlocked(Exception):
     """The URL is not one this service may call. The message is safe to show the caller."""
 
 
+_HOST = re.compile(r"^(?:[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*$")
+_LEGACY_IPV4 = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}$")
+_IPV6 = re.compile(r"^\[[0-9a-f:.]+\]$")
+_NETLOC = re.compile(r"^(?P<host>[^:@\[\]]+|\[[^\]@]*\])(?::(?P<port>[0-9]{1,5}))?$")
+_DOT_SEGMENT = re.compile(r"(^|/)(\.|%2e){1,2}(/|$)", re.IGNORECASE)
+_METADATA_HOSTS = frozenset({"metadata", "metadata.google.internal", "metadata.goog", "instance-data",
+                             "instance-data.ec2.internal"})
+_METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
+    "169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200", "168.63.129.16"))
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def _normalise(url: str) -> tuple[str, str, int | None, str]:
+    """(scheme, host, port, path/) of a URL, refusing anything two URL parsers could read differently:
+    userinfo, backslashes, whitespace or control characters, percent-encoded or odd hosts, dot segments."""
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 or ch == "\\" for ch in url):
+        raise OutboundBlocked("fhirServer contains characters not allowed in a FHIR base URL.")
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
+    if scheme not in ("http", "https"):
+        raise OutboundBlocked("fhirServer must be an http(s) URL.")
+    netloc = _NETLOC.match(parts.netloc)
+    if not netloc:
+        raise OutboundBlocked("fhirServer must be scheme://host[:port]/path, without credentials.")
+    host = netloc["host"].lower().rstrip(".")
+    if not (_HOST.match(host) or _IPV6.match(host)):
+        raise OutboundBlocked("fhirServer has an invalid host name.")
     try:
         port = parts.port or {"http": 80, "https": 443}.get(scheme)
     except ValueError as exc:
         raise OutboundBlocked("fhirServer has an invalid port.") from exc
+    if _DOT_SEGMENT.search(parts.path):
+        raise OutboundBlocked("fhirServer must not contain '.' or '..' path segments.")
     path = parts.path.rstrip("/") + "/"
     return scheme, host, port, path
 
 
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address a host name spells, including legacy IPv4 forms (2852039166, 0xa9.0376.43518)."""
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    if _LEGACY_IPV4.match(host):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
 def _is_forbidden_host(host: str) -> bool:
     """Link-local and metadata addresses are never called, even if someone allowlisted them."""
-    if host in ("metadata.google.internal", "metadata"):
+    if host.rstrip(".") in _METADATA_HOSTS:
         return True
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
+    address = _address(host)
+    if address is None:
         return False
-    return address.is_link_local or address.is_multicast or address.is_unspecified or address.is_reserved
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        elif address in _NAT64:
+            address = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        elif address.sixtofour is not None:
+            address = address.sixtofour
+    return (address in _METADATA_ADDRESSES or address.is_link_local or address.is_multicast
+            or address.is_unspecified or address.is_reserved)
 
 
 def check_fhir_url(url: str, settings: Settings) -> None:

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from marshmallow import ValidationError
 
 from cds_service.config import Settings
+from cds_service.feedback.recording import record_issued_cards
 from cds_service.fhir.gather import HookCall, gather_record
 from cds_service.fhir.validation import validate_used
 from cds_service.profile.model import Fact, PatientProfile
@@ -118,6 +119,7 @@ def call_service(service_id: str) -> Response:
         topic = ((card.get("source") or {}).get("topic") or {}).get("code") if isinstance(card, dict) else None
         log.error("dropped invalid card (service=%s topic=%s): %s", service_id, topic, "; ".join(errors))
     g.audit["topics"] = [((c.get("source") or {}).get("topic") or {}).get("code") for c in cards]
+    record_issued_cards(service_id, g.audit["hookInstance"], cards)  # feedback: card uuid -> topic
     payload: dict[str, Any] = {"cards": cards}
     if profile.notes:
         payload["extension"] = {DATA_QUALITY_EXTENSION: [

@@ -1,0 +1,76 @@
+"""The Flask side: every /cds-services* request (discovery, hooks, feedback) needs a valid JWT.
+
+Not protected: /healthz and CORS preflight (OPTIONS) requests, which carry no credentials.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, g, request
+
+from cds_service.config import Settings
+from cds_service.security.jwks import KeyFetchError, KeyStore
+from cds_service.security.jwt_auth import AuthError, TokenVerifier, bearer_token
+from cds_service.security.policy import AuthPolicy, StartupError
+from cds_service.security.replay import open_replay_cache
+
+log = logging.getLogger("cds_service.security")
+
+PROTECTED_PREFIX = "/cds-services"
+
+DISABLED_WARNING = (
+    "\n" + "!" * 78 + "\n"
+    "!! AUTHENTICATION IS DISABLED (NET_CDS_AUTH=disabled / NET_CDS_ENV=%s).\n"
+    "!! Any caller can invoke the CDS services and send feedback. Use only for the local demo\n"
+    "!! and development; set NET_CDS_ENV=production or NET_CDS_AUTH=required otherwise.\n"
+    + "!" * 78
+)
+
+
+def is_protected(path: str) -> bool:
+    collapsed = "/" + "/".join(part for part in path.split("/") if part)
+    return collapsed.lower() == PROTECTED_PREFIX or collapsed.lower().startswith(PROTECTED_PREFIX + "/")
+
+
+def expected_audience(policy: AuthPolicy) -> str:
+    """The URL this request was made to, as the client sees it: the JWT `aud` must equal it."""
+    base = policy.public_base_url or request.url_root.rstrip("/")
+    return base + request.path
+
+
+def install_auth(app: Flask, settings: Settings) -> AuthPolicy:
+    """Check the configuration (StartupError if unsafe) and, when required, guard the endpoints."""
+    policy = AuthPolicy.from_settings(settings)
+    if not policy.required:
+        log.warning(DISABLED_WARNING, settings.environment)
+        return policy
+    if not policy.public_base_url:
+        log.warning("NET_CDS_PUBLIC_BASE_URL is not set: the JWT audience is checked against the Host "
+                    "header of each request. Set it to the URL the EHRs call.")
+    try:
+        keys = KeyStore(policy.jwks_file, policy.jwks_urls)
+    except KeyFetchError as exc:
+        raise StartupError(f"NET_CDS_JWKS_FILE: {exc}") from exc
+    verifier = TokenVerifier(policy, keys, open_replay_cache(policy.jti_db))
+    app.extensions["net_cds_auth"] = verifier
+
+    @app.before_request
+    def _authenticate() -> Response | None:
+        if request.method == "OPTIONS" or not is_protected(request.path):
+            return None
+        try:
+            claims = verifier.verify(bearer_token(request.headers.get("Authorization")), expected_audience(policy))
+        except AuthError as exc:
+            g.auth = {"result": exc.reason}
+            return Response(status=401, headers={"WWW-Authenticate": "Bearer"})
+        except Exception as exc:  # fail closed, whatever broke
+            log.error("token verification failed unexpectedly: %s", type(exc).__name__)
+            g.auth = {"result": "error"}
+            return Response(status=401, headers={"WWW-Authenticate": "Bearer"})
+        g.auth = {"result": "ok", "iss": claims["iss"], "jti": claims["jti"]}
+        if isinstance(claims.get("tenant"), str):
+            g.auth["tenant"] = claims["tenant"]
+        return None
+
+    return policy

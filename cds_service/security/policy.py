@@ -1,0 +1,63 @@
+"""The authentication policy, resolved from Settings once at start-up (and refused if unsafe)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cds_service.config import Settings
+
+# Asymmetric only: CDS Hooks 2.0 forbids `none` and every symmetric (HMAC) algorithm.
+ALGORITHMS: tuple[str, ...] = ("ES384", "RS384", "ES256", "RS256", "ES512", "RS512", "PS256", "PS384", "PS512")
+
+
+class StartupError(RuntimeError):
+    """The configuration cannot be run safely; the message says which variable to fix."""
+
+
+@dataclass(frozen=True)
+class AuthPolicy:
+    """Who may call the service and how their tokens are checked."""
+
+    required: bool
+    trusted_issuers: frozenset[str] = frozenset()
+    trusted_tenants: frozenset[str] = frozenset()
+    jwks_file: Path | None = None
+    jwks_urls: tuple[str, ...] = ()
+    allowed_jku: frozenset[str] = frozenset()
+    leeway: float = 60.0
+    max_lifetime: float = 3600.0
+    jti_db: str = "memory"
+    public_base_url: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AuthPolicy:
+        mode = settings.auth or ("required" if settings.environment == "production" else "disabled")
+        if mode not in ("required", "disabled"):
+            raise StartupError(f"NET_CDS_AUTH must be 'required' or 'disabled', not {mode!r}.")
+        if mode == "disabled":
+            return cls(required=False)
+        if not settings.trusted_issuers:
+            raise StartupError("Authentication is required but NET_CDS_TRUSTED_ISSUERS is empty.")
+        if not (settings.jwks_file or settings.jwks_urls or settings.allowed_jku):
+            raise StartupError("Authentication is required but no keys are configured: set NET_CDS_JWKS_FILE, "
+                               "NET_CDS_JWKS_URL or NET_CDS_ALLOWED_JKU.")
+        if settings.jwks_file and not settings.jwks_file.is_file():
+            raise StartupError(f"NET_CDS_JWKS_FILE {settings.jwks_file} does not exist.")
+        if not 0 <= settings.jwt_leeway <= 300:
+            raise StartupError("NET_CDS_JWT_LEEWAY must be between 0 and 300 seconds.")
+        if not 0 < settings.jwt_max_lifetime <= 86400:
+            raise StartupError("NET_CDS_JWT_MAX_LIFETIME must be between 1 and 86400 seconds.")
+        jti_db = settings.jti_db or str(settings.data_dir / "var" / "jti.sqlite3")
+        return cls(
+            required=True,
+            trusted_issuers=frozenset(settings.trusted_issuers),
+            trusted_tenants=frozenset(settings.trusted_tenants),
+            jwks_file=settings.jwks_file,
+            jwks_urls=tuple(settings.jwks_urls),
+            allowed_jku=frozenset(settings.allowed_jku),
+            leeway=settings.jwt_leeway,
+            max_lifetime=settings.jwt_max_lifetime,
+            jti_db=jti_db,
+            public_base_url=settings.public_base_url.rstrip("/") if settings.public_base_url else None,
+        )

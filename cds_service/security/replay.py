@@ -1,0 +1,105 @@
+"""`jti` replay caches: a token's (iss, jti) is accepted once, and remembered until the token expires.
+
+`MemoryReplayCache` is per process: with several gunicorn workers a token replayed to another
+worker is not detected. `SqliteReplayCache` (the default when authentication is on) shares one
+SQLite file between the workers of a host; the primary key makes "first use wins" atomic.
+Both are bounded: when full of unexpired entries they refuse new tokens (fail closed) rather than
+forget one and let it be replayed.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_ENTRIES = 200_000
+
+
+class ReplayCache(Protocol):
+    def first_use(self, iss: str, jti: str, expires_at: float) -> bool:
+        """True (and remember it) if this (iss, jti) was not seen before; False for a replay or when full."""
+
+
+class MemoryReplayCache:
+    """In-process, thread-safe, bounded."""
+
+    def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES, clock=time.time) -> None:
+        self._seen: dict[tuple[str, str], float] = {}
+        self._max = max_entries
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def first_use(self, iss: str, jti: str, expires_at: float) -> bool:
+        key = (iss, jti)
+        now = self._clock()
+        with self._lock:
+            previous = self._seen.get(key)
+            if previous is not None and previous >= now:
+                return False
+            if len(self._seen) >= self._max:
+                self._seen = {k: exp for k, exp in self._seen.items() if exp >= now}
+                if len(self._seen) >= self._max:
+                    log.warning("jti replay cache full; refusing new tokens until entries expire")
+                    return False
+            self._seen[key] = expires_at
+            return True
+
+
+class SqliteReplayCache:
+    """Shared by every process that opens the same file."""
+
+    def __init__(self, path: Path, max_entries: int = DEFAULT_MAX_ENTRIES, clock=time.time) -> None:
+        self._path = Path(path)
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._max = max_entries
+        self._clock = clock
+        self._inserts = 0
+        self._full = False
+        db = self._connect()
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("CREATE TABLE IF NOT EXISTS seen_jti (iss TEXT NOT NULL, jti TEXT NOT NULL, "
+                       "expires_at REAL NOT NULL, PRIMARY KEY (iss, jti))")
+        finally:
+            db.close()
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self._path, timeout=5.0, isolation_level=None)
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
+
+    def first_use(self, iss: str, jti: str, expires_at: float) -> bool:
+        now = self._clock()
+        db = self._connect()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            if self._inserts % 256 == 0:  # housekeeping: drop expired entries, re-check the bound
+                db.execute("DELETE FROM seen_jti WHERE expires_at < ?", (now,))
+                (count,) = db.execute("SELECT count(*) FROM seen_jti").fetchone()
+                self._full = count >= self._max
+            row = db.execute("SELECT expires_at FROM seen_jti WHERE iss = ? AND jti = ?", (iss, jti)).fetchone()
+            if (row is not None and row[0] >= now) or (row is None and self._full):
+                db.execute("ROLLBACK")
+                if row is None:
+                    log.warning("jti replay cache full; refusing new tokens until entries expire")
+                return False
+            db.execute("INSERT OR REPLACE INTO seen_jti (iss, jti, expires_at) VALUES (?, ?, ?)",
+                       (iss, jti, expires_at))
+            db.execute("COMMIT")
+            self._inserts += 1
+            return True
+        finally:
+            db.close()
+
+
+def open_replay_cache(spec: str) -> ReplayCache:
+    """"memory" for the in-process cache, anything else is a SQLite file path."""
+    if spec == "memory":
+        return MemoryReplayCache()
+    return SqliteReplayCache(Path(spec))
