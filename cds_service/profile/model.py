@@ -80,6 +80,9 @@ class TherapyExposure:
     administrations: int = 0  # PRRT: number of administrations recorded
     last_administration: str | None = None  # PRRT: date of the last one
     planned: tuple[str, ...] = ()  # dates of planned (not yet given) doses, e.g. PRRT ServiceRequests
+    # Added by the profile builder (issue 3):
+    given: bool = True  # False when the class is only planned (e.g. a PRRT ServiceRequest, no dose yet)
+    periods: tuple[tuple[str | None, str | None], ...] = ()  # (start, end) of each record, for X-5 windows
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,18 @@ class PrrtEligibility:
     @property
     def failed_or_unknown(self) -> tuple[Criterion, ...]:
         return tuple(c for c in self.criteria if c.result != "pass")
+
+
+@dataclass(frozen=True)
+class SstrStudy:
+    """One SSTR imaging study or IHC result as read (section 2 sstr_status), for display and audit."""
+
+    modality: SstrModality
+    result: Literal["positive", "negative"] | None  # None: study on record, result not readable
+    date: str | None
+    source: Source
+    krenning: int | None = None
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -179,6 +194,16 @@ class PatientProfile:
     prrt_response_durable: Fact[bool] = field(default_factory=Fact)
     draft_orders: tuple[DraftOrder, ...] = ()
     notes: list[DataQualityNote] = field(default_factory=list)
+    # Added by the profile builder (issue 3); additive only.
+    functional_syndromes: tuple[FunctionalSyndrome, ...] = ()  # every syndrome found (the Fact holds one)
+    sstr_studies: tuple[SstrStudy, ...] = ()  # every SSTR study read, newest first
+    performance_ecog: Fact[int] = field(default_factory=Fact)  # ECOG as recorded (performance_kps maps it)
+    men1_family_history: Fact[bool] = field(default_factory=Fact)  # FamilyMemberHistory with MEN1
+
+    @property
+    def has_sstr_imaging(self) -> bool:
+        """An SSTR-PET or SRS study is on record (IHC is not imaging), whatever its result."""
+        return any(s.modality in ("sstr-pet", "srs") for s in self.sstr_studies)
     # Added for the rules: the date the profile describes (build_profile's `today`), ISO date.
     # Rules that look at intervals (F-3 overdue labs, O-SSA-5 washout, O-PPI-2 12 months) use it;
     # None means the current date.

@@ -1,0 +1,410 @@
+"""build_profile: one pass over the patient record, then the derived classifications.
+
+net-decision-model.md sections 2 and 3. The pass dispatches each resource by resourceType to a small
+reader (conditions, pathology, imaging, medications, labs, disease); a resource that cannot be read at
+all adds a data-quality note and is skipped, so a hostile record still yields a profile (never a crash).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from cds_service.fhir.record import PatientRecord
+from cds_service.profile import conditions as cond
+from cds_service.profile import disease, eligibility, imaging, labs, medications, pathology
+from cds_service.profile.codes import codings, index
+from cds_service.profile.fhirread import as_dict, as_list, as_str, parse_date, reference_of, status_code, text_of
+from cds_service.profile.model import (
+    DataQualityNote,
+    DraftOrder,
+    Fact,
+    FunctionalSyndrome,
+    LabResult,
+    PatientProfile,
+    Source,
+    SstrStudy,
+)
+
+IGNORED_OBSERVATION_STATUS = frozenset({"entered-in-error", "cancelled"})
+# When several syndromes are coded, the one shown first (the others stay in functional_syndromes).
+SYNDROME_PRIORITY: tuple[FunctionalSyndrome, ...] = (
+    "insulinoma", "gastrinoma", "vipoma", "glucagonoma", "somatostatinoma", "carcinoid-syndrome",
+)
+
+
+@dataclass
+class Collected:
+    """Everything the single pass found, before derivation."""
+
+    conditions: list[cond.ConditionHit] = field(default_factory=list)
+    specimens: list[pathology.SpecimenValue] = field(default_factory=list)
+    morphology: list[pathology.Evidence] = field(default_factory=list)
+    morphology_syndromes: list[tuple[str, Source]] = field(default_factory=list)
+    sstr: list[SstrStudy] = field(default_factory=list)
+    events: list[medications.TherapyEvent] = field(default_factory=list)
+    labs: dict[str, list[LabResult]] = field(default_factory=dict)
+    performance: list[labs.PerformanceReading] = field(default_factory=list)
+    findings: dict[str, list[disease.Finding]] = field(default_factory=dict)
+    resections: list[Source] = field(default_factory=list)
+    men1_family: list[Source] = field(default_factory=list)
+    notes: list[DataQualityNote] = field(default_factory=list)
+
+    def note(self, message: str, reference: str | None = None, field_name: str | None = None) -> None:
+        self.notes.append(DataQualityNote(message, reference, field_name))
+
+
+Handler = Callable[[dict[str, Any], PatientRecord, Collected, date], None]
+
+
+@lru_cache(maxsize=4096)
+def _observation_text_kind(text: str) -> str | None:
+    """For an Observation with no known code: 'sstr', 'mitoses', 'ki67-lookalike' or None (cached by text)."""
+    if not text:
+        return None
+    modality = imaging.modality_of(text, [])
+    if modality is not None and modality != "not-imaging":
+        return "sstr-text"
+    obs = index("observations")
+    if obs.text("observation", text) is not None:
+        return "mitoses"
+    if obs.text("ki67_lookalike_text", text) is not None:
+        return "ki67-lookalike"
+    return None
+
+
+def _observation(resource: dict[str, Any], record: PatientRecord, c: Collected, today: date) -> None:
+    if status_code(resource.get("status")) in IGNORED_OBSERVATION_STATUS:
+        return
+    codes = codings(resource.get("code"))
+    entry = index("observations").first(codes, "observation")
+    if entry is None:
+        kind = _observation_text_kind(text_of(resource.get("code")))
+        if kind == "sstr-text":
+            study = imaging.read_sstr(resource, record)
+            if study is not None:
+                c.sstr.append(study)
+        elif kind == "mitoses":
+            c.specimens.append(pathology.read_specimen(resource, "mitoses"))
+            c.note("mitotic count recognised by text (no known code)", reference_of(resource), "mitotic_count")
+        elif kind == "ki67-lookalike":
+            c.note("looks like Ki-67 but is not coded LOINC 29593-1: not used", reference_of(resource), "ki67_percent")
+        return
+    kind = str(entry.get("kind"))
+    if kind in ("ki67", "mitoses"):
+        c.specimens.append(pathology.read_specimen(resource, kind))
+    elif kind == "morphology":
+        found = pathology.read_morphology_observation(resource)
+        if found is not None:
+            c.morphology.append(found[0])
+            if found[1]:
+                c.morphology_syndromes.append((found[1], found[0].source))
+    elif kind == "disease-status":
+        c.findings.setdefault("disease_status", []).append(disease.read_disease_status(resource))
+    elif kind == "finding":
+        name = str(entry.get("finding"))
+        c.findings.setdefault(name, []).append(disease.read_finding(resource, name))
+    elif kind == "sstr":
+        study = imaging.read_sstr(resource, record, "sstr")
+        if study is not None:
+            c.sstr.append(study)
+    elif kind == "performance":
+        c.performance.append(labs.read_performance(resource, entry))
+    elif kind in ("lab", "renal"):
+        name = str(entry.get("lab"))
+        c.labs.setdefault(name, []).append(labs.read_lab(resource, name))
+    if kind != "ki67-presence" and labs.is_preliminary(resource):
+        c.note("preliminary result used", reference_of(resource))
+
+
+def _condition(resource: dict[str, Any], record: PatientRecord, c: Collected, today: date) -> None:
+    hit = cond.read_condition(resource)
+    if hit is not None:
+        c.conditions.append(hit)
+
+
+def _imaging(resource: dict[str, Any], record: PatientRecord, c: Collected, today: date) -> None:
+    study = imaging.read_sstr(resource, record)
+    if study is not None:
+        c.sstr.append(study)
+
+
+def _procedure(resource: dict[str, Any], record: PatientRecord, c: Collected, today: date) -> None:
+    event = medications.read_prrt_procedure(record, resource)
+    if event is not None:
+        c.events.append(event)
+        return
+    resection = disease.read_resection(resource)
+    if resection is not None:
+        c.resections.append(resection)
+        return
+    _imaging(resource, record, c, today)
+
+
+def _medication(resource: dict[str, Any], record: PatientRecord, c: Collected, today: date) -> None:
+    events = medications.read_medication(record, resource, today)
+    c.events.extend(events)
+    for note in {n for e in events for n in e.notes}:
+        c.note(note, reference_of(resource), "therapies")
+
+
+def _service_request(resource: dict[str, Any], record: PatientRecord, c: Collected, today: date) -> None:
+    event = medications.read_service_request(record, resource)
+    if event is not None:
+        c.events.append(event)
+
+
+def _family_history(resource: dict[str, Any], record: PatientRecord, c: Collected, today: date) -> None:
+    if status_code(resource.get("status")) == "entered-in-error":
+        return
+    conditions = index("conditions")
+    for item in as_list(resource.get("condition")):
+        code = as_dict(item).get("code")
+        if conditions.first(codings(code), "men1") or conditions.text("men1", text_of(code)):
+            relation = text_of(resource.get("relationship")) or "relative"
+            c.men1_family.append(Source(reference_of(resource), as_str(resource.get("date")), f"MEN1 in {relation}"))
+            return
+
+
+_HANDLERS: dict[str, Handler] = {
+    "Observation": _observation,
+    "Condition": _condition,
+    "DiagnosticReport": _imaging,
+    "ImagingStudy": _imaging,
+    "Procedure": _procedure,
+    "MedicationStatement": _medication,
+    "MedicationRequest": _medication,
+    "MedicationAdministration": _medication,
+    "ServiceRequest": _service_request,
+    "FamilyMemberHistory": _family_history,
+}
+
+
+def collect(record: PatientRecord, today: date) -> Collected:
+    """The single pass over the record's resources."""
+    c = Collected()
+    for resource in record.resources:
+        if not isinstance(resource, dict):
+            continue
+        handler = _HANDLERS.get(resource.get("resourceType"))  # type: ignore[arg-type]
+        if handler is None:
+            continue
+        try:
+            handler(resource, record, c, today)
+        except Exception as exc:  # noqa: BLE001 - one unreadable resource must not sink the profile
+            c.note(f"resource could not be read ({type(exc).__name__}): ignored", reference_of(resource))
+    return c
+
+
+def build_profile(record: PatientRecord, today: date | None = None) -> PatientProfile:
+    """The patient profile (sections 2 and 3) of one record, every value with its provenance."""
+    today = today or date.today()
+    c = collect(record, today)
+    p = PatientProfile(patient_id=record.patient_id)
+    p.notes.extend(record.notes)
+    _derive(p, record, c, today)
+    return p
+
+
+def _derive(p: PatientProfile, record: PatientRecord, c: Collected, today: date) -> None:
+    p.age = _age(record, today)
+    _disease(p, c)
+    grading = pathology.grade_specimens(c.specimens)
+    for message, ref in grading.notes:
+        p.notes.append(DataQualityNote(message, ref, "grade"))
+    p.ki67_percent, p.mitotic_count = grading.ki67, grading.mitoses
+    evidence = _differentiation_evidence(p, c)
+    p.differentiation = pathology.differentiation_fact(evidence, grading, p.nen_status != "none")
+    p.who_grade = pathology.who_grade_fact(p.differentiation, grading)
+    p.ki67_band = pathology.ki67_band_fact(p.ki67_percent)
+
+    p.sstr_status, p.sstr_modality, p.sstr_studies = imaging.sstr_status(c.sstr)
+
+    p.therapies = medications.exposures(c.events, today)
+    p.line_of_therapy = medications.line_of_therapy(p.therapies)
+
+    p.labs = {name: labs.newest_first(results) for name, results in c.labs.items()}
+    p.renal_function = labs.renal_fact(p.labs.get("crcl", ()), p.labs.get("egfr", ()), today)
+    p.performance_kps, p.performance_ecog = labs.performance_facts(c.performance, today)
+    for r in c.performance:
+        if r.note:
+            p.notes.append(DataQualityNote(r.note, reference_of(r.resource), "performance_kps"))
+
+    status = disease.latest_fact(c.findings.get("disease_status", []))
+    remission = status
+    if status.value == "remission":
+        status = Fact(None, None, status.date, status.sources, (*status.notes, "in remission"))
+    p.disease_status = status
+    p.tumor_burden = disease.latest_fact(c.findings.get("tumor_burden", []))
+    p.resectable = disease.latest_fact(c.findings.get("resectable", []))
+    p.hepatic_predominant = disease.latest_fact(c.findings.get("hepatic_predominant", []))
+    p.symptomatic = _symptomatic(disease.latest_fact(c.findings.get("symptomatic", [])), p.functional_syndrome)
+
+    mets = [h.source for h in c.conditions if h.metastases]
+    p.stage = disease.stage_fact(mets, c.resections, remission)
+    if p.stage.value == "resected" and mets:
+        p.metastatic = Fact(False, None, p.stage.date, p.stage.sources, p.stage.notes)
+        p.liver_metastases = Fact(False, None, p.stage.date, p.stage.sources, p.stage.notes)
+
+    p.prrt_eligibility = eligibility.prrt_eligibility(p.sstr_status, p.sstr_modality, p.renal_function,
+                                                      p.performance_kps, p.performance_ecog,
+                                                      p.labs.get("platelets", ()), today)
+    p.prrt_response_durable = eligibility.prrt_durable(p.therapy("prrt"), p.disease_status)
+    _comorbidities(p, c)
+    p.draft_orders = _draft_orders(record, p)
+    p.notes.extend(c.notes)
+    _dedupe_sources(p)
+
+
+def _dedupe_sources(p: PatientProfile) -> None:
+    """Each Fact lists a resource once (several codes of one Condition give the same Source)."""
+    for f in dataclasses.fields(p):
+        value = getattr(p, f.name)
+        if isinstance(value, Fact) and len(value.sources) > 1:
+            setattr(p, f.name, dataclasses.replace(value, sources=tuple(dict.fromkeys(value.sources))))
+    p.therapies = tuple(dataclasses.replace(t, sources=tuple(dict.fromkeys(t.sources))) for t in p.therapies)
+    p.comorbidities = {k: dataclasses.replace(v, sources=tuple(dict.fromkeys(v.sources)))
+                       for k, v in p.comorbidities.items()}
+
+
+def _age(record: PatientRecord, today: date) -> Fact[int]:
+    patient = record.patient
+    if not isinstance(patient, dict):
+        return Fact(None, notes=("no Patient resource",))
+    birth = as_str(patient.get("birthDate"))
+    born = parse_date(birth)
+    if born is None:
+        return Fact(None, notes=("no readable birthDate",))
+    years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    notes = ("partial birthDate: age approximate",) if birth and len(birth) < 10 else ()
+    return Fact(years, "years", birth, (Source(reference_of(patient), birth, "birthDate"),), notes)
+
+
+def _disease(p: PatientProfile, c: Collected) -> None:
+    """NEN status, scope, primary site, syndromes, metastases, MEN1 from the Condition hits."""
+    nen = [h for h in c.conditions if h.nen]
+    in_scope = [h for h in nen if not h.out_of_scope]
+    relevant = in_scope or nen
+    p.in_scope = bool(in_scope)
+    if any(h.current for h in relevant):
+        p.nen_status = "active"
+    elif relevant:
+        p.nen_status = "history"
+    focus = [h for h in relevant if h.current] or relevant
+    for h in nen:
+        for n in h.notes:
+            p.notes.append(DataQualityNote(n, h.source.reference, "primary_site"))
+    sited = sorted((h for h in focus if h.site and h.site != "unknown"), key=lambda h: h.day or date.min, reverse=True)
+    if sited:
+        chosen = sited[0]
+        groups = {cond.site_group(h.site) for h in sited}
+        notes = (f"conflicting sites ({', '.join(sorted({str(h.site) for h in sited}))}): the latest is used",) \
+            if len(groups) > 1 else ()
+        p.primary_site = Fact(chosen.site, None, chosen.source.date, tuple(h.source for h in sited), notes)
+        p.site_group = cond.site_group(chosen.site)  # type: ignore[assignment]
+    elif focus:
+        p.primary_site = Fact(None, None, None, tuple(h.source for h in focus), ("primary site not coded",))
+    if nen and not in_scope:
+        p.site_group = "out-of-scope"
+    p.multifocal = Fact(True, None, None, tuple(h.source for h in in_scope if h.multifocal)) \
+        if any(h.multifocal for h in in_scope) else Fact(None)
+    _syndromes(p, c)
+    _metastases(p, c)
+    men1 = [h.source for h in c.conditions if h.men1]
+    p.men1 = Fact(True, None, men1[0].date, tuple(men1)) if men1 else Fact(None, notes=("no MEN1 diagnosis coded",))
+    if c.men1_family:
+        p.men1_family_history = Fact(True, None, c.men1_family[0].date, tuple(c.men1_family))
+    features = {f for h in c.conditions for f in h.features}
+    if any(r.interpretation in ("H", "HH") for r in c.labs.get("calcium", [])):
+        features.add("hypercalcemia")
+    p.men1_features = tuple(sorted(features))
+
+
+def _syndromes(p: PatientProfile, c: Collected) -> None:
+    pnet = p.site_group == "pancreas" or any(cond.site_group(h.site) == "pancreas" for h in c.conditions if h.nen)
+    found: dict[str, list[Source]] = {}
+    for h in c.conditions:
+        for syndrome, requires, _why in h.syndromes:
+            if requires == "pnet" and not pnet:
+                p.notes.append(DataQualityNote(f"{syndrome} code without a pancreatic NEN: not counted",
+                                               h.source.reference, "functional_syndrome"))
+                continue
+            if requires == "nen" and p.nen_status == "none":
+                continue
+            found.setdefault(syndrome, []).append(h.source)
+    for syndrome, source in c.morphology_syndromes:
+        found.setdefault(syndrome, []).append(source)
+    ordered = tuple(s for s in SYNDROME_PRIORITY if s in found)
+    p.functional_syndromes = ordered
+    if ordered:
+        first = ordered[0]
+        notes = (f"also coded: {', '.join(ordered[1:])}",) if len(ordered) > 1 else ()
+        p.functional_syndrome = Fact(first, None, found[first][0].date, tuple(found[first]), notes)
+    elif p.nen_status != "none":
+        p.functional_syndrome = Fact("nonfunctional", notes=("no functional syndrome coded",))
+    else:
+        p.functional_syndrome = Fact("unknown")
+
+
+def _metastases(p: PatientProfile, c: Collected) -> None:
+    hits = [h for h in c.conditions if h.metastases]
+    if not hits:
+        return
+    sites = sorted({s for h in hits for s in h.metastases})
+    if "other" in sites and len(sites) > 1:
+        sites.remove("other")
+    notes = tuple(f"{h.source.reference} recorded as resolved/in remission" for h in hits if not h.current)
+    latest = max(hits, key=lambda h: h.day or date.min)
+    p.metastatic = Fact(True, None, latest.source.date, tuple(h.source for h in hits), notes)
+    p.metastatic_sites = tuple(sites)
+    liver = [h for h in hits if "liver" in h.metastases]
+    p.liver_metastases = Fact(True, None, liver[0].source.date, tuple(h.source for h in liver)) if liver else Fact(None)
+
+
+def _differentiation_evidence(p: PatientProfile, c: Collected) -> list[pathology.Evidence]:
+    nen = [h for h in c.conditions if h.nen and not h.out_of_scope]
+    focus = [h for h in nen if h.current] or nen
+    evidence = [pathology.Evidence(d, why, h.source) for h in focus for d, why in h.differentiation]  # type: ignore[arg-type]
+    evidence += c.morphology
+    if p.functional_syndrome.value not in (None, "nonfunctional", "unknown"):
+        evidence.append(pathology.Evidence("NET", f"functioning {p.functional_syndrome.value} implies a NET",
+                                           p.functional_syndrome.sources[0]))
+    return evidence
+
+
+def _symptomatic(explicit: Fact[Any], syndrome: Fact[FunctionalSyndrome]) -> Fact[bool]:
+    """Functional syndrome counts as symptomatic (section 2)."""
+    if syndrome.value in (None, "nonfunctional", "unknown"):
+        return explicit
+    notes = [f"functional syndrome ({syndrome.value}) counts as symptomatic"]
+    if explicit.value is False:
+        notes.append(f"recorded as not symptomatic on {explicit.date}")
+    return Fact(True, None, syndrome.date, syndrome.sources + explicit.sources, tuple(notes))
+
+
+def _comorbidities(p: PatientProfile, c: Collected) -> None:
+    p.comorbidities = cond.comorbidity_facts(c.conditions)
+    hba1c = p.latest_lab("hba1c")
+    if p.comorbidities["diabetes"].value is None and hba1c and hba1c.value is not None and hba1c.value >= 6.5 \
+            and (hba1c.unit or "%").strip() in ("%", "{percent}"):
+        p.comorbidities["diabetes"] = Fact(True, "%", hba1c.date, (hba1c.source,), ("HbA1c >=6.5 %: diabetes",))
+
+
+def _draft_orders(record: PatientRecord, p: PatientProfile) -> tuple[DraftOrder, ...]:
+    out: list[DraftOrder] = []
+    for raw in record.draft_orders:
+        try:
+            order = medications.classify_draft(record, raw)
+        except Exception as exc:  # noqa: BLE001 - a hostile draft still must not crash order-sign
+            message = f"draft order could not be read ({type(exc).__name__})"
+            p.notes.append(DataQualityNote(message, None, "draft_orders"))
+            continue
+        if order is None:
+            p.notes.append(DataQualityNote("draft order is not a FHIR resource: ignored", None, "draft_orders"))
+        else:
+            out.append(order)
+    return tuple(out)

@@ -1,0 +1,149 @@
+"""Tolerant readers for FHIR JSON (net-decision-model.md section 2: "be liberal in what you accept").
+
+Real EHR data sends arrays as single objects, decimals as strings and dates in partial precision. These
+helpers never raise on a wrong type: they return an empty value and the caller records a note.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from cds_service.profile.model import Source
+
+_NUMBER_RE = re.compile(r"^\s*[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?\s*$")
+
+
+def as_list(value: Any) -> list[Any]:
+    """A list from a list, a single object (array sent as object) or None."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """The value if it is an object; a one-element list holding an object is unwrapped."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict):
+        return value[0]
+    return {}
+
+
+def as_str(value: Any) -> str | None:
+    """A non-empty stripped string; numbers are turned into strings; anything else is None."""
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return str(value)
+    return None
+
+
+def to_float(value: Any) -> tuple[float | None, bool]:
+    """(number, was_string): a JSON number or a numeric string ("12.5", "12,5"); else (None, False)."""
+    if isinstance(value, bool):
+        return None, False
+    if isinstance(value, (int, float)):
+        f = float(value)
+        return (f, False) if f == f and f not in (float("inf"), float("-inf")) else (None, False)
+    if isinstance(value, str) and _NUMBER_RE.match(value):
+        return float(value.strip().replace(",", ".")), True
+    return None, False
+
+
+@lru_cache(maxsize=8192)
+def parse_date(value: str | None) -> date | None:
+    """The calendar day of a FHIR date/dateTime/instant; partial dates take the first day."""
+    if not isinstance(value, str) or len(value) < 4:
+        return None
+    try:
+        if len(value) >= 10 and value[4] == "-" and value[7] == "-":
+            return date(int(value[0:4]), int(value[5:7]), int(value[8:10]))
+        if len(value) >= 7 and value[4] == "-":
+            return date(int(value[0:4]), int(value[5:7]), 1)
+        return date(int(value[0:4]), 1, 1)
+    except ValueError:
+        return None
+
+
+def first_date(resource: dict[str, Any], *fields: str) -> str | None:
+    """The first of `fields` (dotted paths like "effectivePeriod.start") holding a readable date."""
+    for path in fields:
+        value: Any = resource
+        for part in path.split("."):
+            value = as_dict(value).get(part) if isinstance(value, (dict, list)) else None
+        if isinstance(value, str) and parse_date(value) is not None:
+            return value
+    return None
+
+
+_DATE_FIELDS: dict[str, tuple[str, ...]] = {
+    "Observation": ("effectiveDateTime", "effectivePeriod.start", "effectiveInstant", "effectivePeriod.end",
+                    "issued"),
+    "Condition": ("onsetDateTime", "onsetPeriod.start", "recordedDate", "assertedDate"),
+    "DiagnosticReport": ("effectiveDateTime", "effectivePeriod.start", "issued"),
+    "Procedure": ("performedDateTime", "performedPeriod.start", "performedPeriod.end", "occurrenceDateTime"),
+    "ImagingStudy": ("started",),
+    "MedicationStatement": ("effectiveDateTime", "effectivePeriod.start", "dateAsserted"),
+    "MedicationRequest": ("authoredOn",),
+    "MedicationAdministration": ("effectiveDateTime", "effectivePeriod.start", "occurenceDateTime"),
+    "ServiceRequest": ("occurrenceDateTime", "occurrencePeriod.start", "authoredOn"),
+    "FamilyMemberHistory": ("date",),
+}
+
+
+def resource_date(resource: dict[str, Any]) -> str | None:
+    """The clinically relevant date of a resource (effective, onset, performed, authored ...)."""
+    fields = _DATE_FIELDS.get(resource.get("resourceType", ""), ())
+    return first_date(resource, *fields) if fields else None
+
+
+def reference_of(resource: dict[str, Any]) -> str:
+    """The relative reference of a resource ("Observation/k1"); "Observation/#" when it has no id."""
+    rtype = as_str(resource.get("resourceType")) or "Resource"
+    rid = as_str(resource.get("id"))
+    return f"{rtype}/{rid}" if rid else f"{rtype}/#"
+
+
+def source_of(resource: dict[str, Any], label: str = "", when: str | None = None) -> Source:
+    """A Source for a resource with its date (invariant 6: every value has a dated source)."""
+    return Source(reference_of(resource), when if when is not None else resource_date(resource), label)
+
+
+def status_code(value: Any) -> str | None:
+    """A status as a lower-case code: a plain string, or a CodeableConcept's first coding code/text."""
+    if isinstance(value, str):
+        return value.strip().lower() or None
+    cc = as_dict(value)
+    for coding in as_list(cc.get("coding")):
+        code = as_str(as_dict(coding).get("code"))
+        if code:
+            return code.lower()
+    text = as_str(cc.get("text"))
+    return text.lower() if text else None
+
+
+def text_of(*values: Any) -> str:
+    """Lower-cased text from strings and CodeableConcepts (text and displays), for text rules."""
+    parts: list[str] = []
+    for value in values:
+        if isinstance(value, str):
+            parts.append(value)
+        elif isinstance(value, (dict, list)):
+            for cc in as_list(value):
+                cc = as_dict(cc)
+                text = as_str(cc.get("text"))
+                if text:
+                    parts.append(text)
+                for coding in as_list(cc.get("coding")):
+                    display = as_str(as_dict(coding).get("display"))
+                    if display:
+                        parts.append(display)
+    return " | ".join(parts).lower()

@@ -1,0 +1,169 @@
+"""Labs, renal function and performance status (net-decision-model.md section 2 rows labs,
+renal_function, performance).
+
+Labs keep their value, unit, date and reference range as sent (CgA in ng/mL, ug/L, nmol/L or U/L is
+never converted). Renal function: Cockcroft-Gault/measured CrCl preferred, eGFR used in its place and
+flagged; latest within 90 days. Performance: Karnofsky, or ECOG mapped (0-1 ~ KPS >=70, 2 ~ 50-60,
+3-4 ~ <=40) and flagged; latest within 90 days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from cds_service.profile.codes import Entry, codings
+from cds_service.profile.fhirread import as_dict, as_list, as_str, parse_date, source_of, status_code, to_float
+from cds_service.profile.model import Fact, LabResult
+from cds_service.profile.quantities import read_number
+
+RECENT_DAYS = 90
+# ECOG -> approximate Karnofsky (section 2): 0-1 ~ >=70, 2 ~ 50-60, 3-4 ~ <=40. The value kept is the
+# conservative end of each range; ECOG 2 straddles the PRRT threshold (KPS >50) and is judged unknown there.
+ECOG_TO_KPS = {0: 70.0, 1: 70.0, 2: 50.0, 3: 40.0, 4: 40.0}
+_PLATELET_PER_UL = frozenset({"/ul", "/mm3", "/µl", "/μl", "cells/ul", "{cells}/ul", "/cumm"})
+_PLATELET_10_9 = frozenset({"10*9/l", "10^9/l", "x10e9/l", "10*3/ul", "10^3/ul", "k/ul", "x10e3/ul", "thou/ul",
+                            "10*3/mm3", "g/l", "10e9/l", "x10^9/l", "x10*9/l", "10x9/l", "10x3/ul", "k/mm3",
+                            "1000/ul", "10^3/µl", "10*3/µl"})
+
+
+def read_lab(resource: dict[str, Any], name: str) -> LabResult:
+    """One lab Observation as a LabResult (value as sent, with unit, date and reference range)."""
+    reading = read_number(resource)
+    interpretation = None
+    for cc in as_list(resource.get("interpretation")):
+        c = codings(cc)
+        interpretation = c[0][1] if c else as_str(as_dict(cc).get("text"))
+        if interpretation:
+            break
+    label = f"{name} {reading.shown}".strip()
+    text = reading.shown if reading.value is None and reading.shown else None
+    return LabResult(name, reading.value, reading.unit, source_of(resource).date, source_of(resource, label),
+                     _reference_range(resource), interpretation, text)
+
+
+def _reference_range(resource: dict[str, Any]) -> str | None:
+    rr = as_dict(resource.get("referenceRange"))
+    if not rr:
+        return None
+    text = as_str(rr.get("text"))
+    low, _ = to_float(as_dict(rr.get("low")).get("value"))
+    high, _ = to_float(as_dict(rr.get("high")).get("value"))
+    unit = as_str(as_dict(rr.get("high")).get("unit")) or as_str(as_dict(rr.get("low")).get("unit")) or ""
+    if low is not None and high is not None:
+        return f"{low:g}-{high:g} {unit}".strip()
+    if high is not None:
+        return f"<={high:g} {unit}".strip()
+    if low is not None:
+        return f">={low:g} {unit}".strip()
+    return text
+
+
+def newest_first(results: list[LabResult]) -> tuple[LabResult, ...]:
+    return tuple(sorted(results, key=lambda r: parse_date(r.date) or date.min, reverse=True))
+
+
+def _recent(results: tuple[LabResult, ...], today: date) -> tuple[LabResult | None, LabResult | None]:
+    """(latest usable within 90 days, latest usable at all)."""
+    usable = [r for r in results if r.value is not None]
+    latest = usable[0] if usable else None
+    cutoff = today - timedelta(days=RECENT_DAYS)
+    for r in usable:
+        day = parse_date(r.date)
+        if day is not None and day >= cutoff:
+            return r, latest
+    return None, latest
+
+
+def renal_fact(crcl: tuple[LabResult, ...], egfr: tuple[LabResult, ...], today: date) -> Fact[float]:
+    """CrCl in mL/min, latest within 90 days; eGFR used in its place and flagged."""
+    recent, latest = _recent(crcl, today)
+    notes: list[str] = []
+    if recent is None:
+        e_recent, e_latest = _recent(egfr, today)
+        if e_recent is not None:
+            return Fact(e_recent.value, e_recent.unit or "mL/min/1.73m2", e_recent.date, (e_recent.source,),
+                        ("eGFR used in place of CrCl",))
+        latest = latest or e_latest
+    else:
+        return Fact(recent.value, recent.unit or "mL/min", recent.date, (recent.source,))
+    if latest is not None:
+        shown = f"{latest.value:g} {latest.unit or ''}".strip()
+        notes.append(f"latest renal function {shown} on {latest.date} is older than 90 days")
+        return Fact(None, latest.unit, latest.date, (latest.source,), tuple(notes))
+    return Fact(None, notes=("no CrCl or eGFR on record",))
+
+
+@dataclass(frozen=True)
+class PerformanceReading:
+    scale: str  # "kps" | "ecog"
+    value: float | None
+    source_date: str | None
+    resource: dict[str, Any]
+    note: str | None = None
+
+
+def read_performance(resource: dict[str, Any], entry: Entry) -> PerformanceReading:
+    scale = str(entry.get("scale"))
+    raw = resource.get("valueInteger")
+    if raw is None:
+        raw = as_dict(resource.get("valueQuantity")).get("value")
+    value, _ = to_float(raw)
+    if value is None:
+        # LOINC answer lists (LA codes) carry the score in the display or text, e.g. "1 - Restricted ..."
+        cc = as_dict(resource.get("valueCodeableConcept"))
+        for text in [as_str(cc.get("text")), *(c[2] for c in codings(cc))]:
+            if text and text[:3].strip().rstrip("-").strip().isdigit():
+                value = float(text[:3].strip().rstrip("-").strip())
+                break
+    limit = 100 if scale == "kps" else 5
+    note = None
+    if value is not None and not (0 <= value <= limit):
+        note = f"{scale.upper()} {value:g} rejected: outside 0-{limit}"
+        value = None
+    elif value is None:
+        note = f"{scale.upper()} value could not be read"
+    return PerformanceReading(scale, value, source_of(resource).date, resource, note)
+
+
+def performance_facts(readings: list[PerformanceReading], today: date) -> tuple[Fact[float], Fact[int]]:
+    """(Karnofsky fact, ECOG fact): latest usable reading within 90 days; ECOG mapped to KPS and flagged."""
+    usable = sorted((r for r in readings if r.value is not None), key=lambda r: parse_date(r.source_date) or date.min,
+                    reverse=True)
+    if not usable:
+        return Fact(None, notes=("no Karnofsky or ECOG on record",)), Fact(None)
+    latest = usable[0]
+    source = source_of(latest.resource, f"{latest.scale.upper()} {latest.value:g}")
+    day = parse_date(latest.source_date)
+    if day is None or day < today - timedelta(days=RECENT_DAYS):
+        shown = f"{latest.scale.upper()} {latest.value:g}"
+        note = f"latest performance status ({shown}, {latest.source_date}) is older than 90 days"
+        return Fact(None, None, latest.source_date, (source,), (note,)), Fact(None)
+    if latest.scale == "kps":
+        return Fact(latest.value, None, latest.source_date, (source,)), Fact(None)
+    ecog = int(latest.value)  # type: ignore[arg-type]
+    kps = ECOG_TO_KPS.get(ecog)
+    approx = {0: ">=70", 1: ">=70", 2: "50-60", 3: "<=40", 4: "<=40"}.get(ecog, "n/a")
+    kps_fact = Fact(kps, None, latest.source_date, (source,), (f"approximated from ECOG {ecog} (KPS {approx})",))
+    return kps_fact, Fact(ecog, None, latest.source_date, (source,))
+
+
+def platelets_10e9(result: LabResult) -> tuple[float | None, str | None]:
+    """Platelets in 10^9/L (same number as 10^3/uL); per-uL counts divided by 1000; else (None, note)."""
+    if result.value is None:
+        return None, "platelet count not numeric"
+    unit = (result.unit or "").strip().lower().replace(" ", "")
+    if unit in _PLATELET_10_9:
+        return result.value, None
+    if unit in _PLATELET_PER_UL:
+        return result.value / 1000, f"{result.value:g} {result.unit} converted to {result.value / 1000:g} x10^9/L"
+    if not unit:
+        if result.value >= 1000:
+            return result.value / 1000, f"no unit: {result.value:g} read as per uL"
+        return result.value, f"no unit: {result.value:g} read as x10^9/L"
+    return None, f"platelet unit '{result.unit}' not understood"
+
+
+def is_preliminary(resource: dict[str, Any]) -> bool:
+    return status_code(resource.get("status")) == "preliminary"
