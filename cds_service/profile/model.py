@@ -204,6 +204,9 @@ class PatientProfile:
     def has_sstr_imaging(self) -> bool:
         """An SSTR-PET or SRS study is on record (IHC is not imaging), whatever its result."""
         return any(s.modality in ("sstr-pet", "srs") for s in self.sstr_studies)
+    # Added for the rules (GI-10): the latest explicit symptom finding (Observation), before a
+    # functional syndrome makes `symptomatic` true; unknown when no symptom observation exists.
+    symptoms_observed: Fact[bool] = field(default_factory=Fact)
     # Added for the rules: the date the profile describes (build_profile's `today`), ISO date.
     # Rules that look at intervals (F-3 overdue labs, O-SSA-5 washout, O-PPI-2 12 months) use it;
     # None means the current date.
