@@ -877,13 +877,15 @@ class Vignette:
         return self.drafts
 
     def expects(self, topics=(), absent=(), any_of=(), indicators=None, suggestions=None,
-                no_cards: bool = False) -> Vignette:
+                no_cards: bool = False, rules=()) -> Vignette:
         if no_cards:
             self.expect["no_cards"] = True
         self.expect["expect_topics"] = list(topics)
         if any_of:
             self.expect["expect_any_topics"] = list(any_of)
         self.expect["absent_topics"] = list(absent)
+        if rules:
+            self.expect["expect_rules"] = list(rules)
         if indicators:
             self.expect["indicators"] = indicators
         if suggestions:
@@ -1011,7 +1013,8 @@ def therapy_vignettes() -> list[Vignette]:
                  "both branches (GI-2 surveillance if asymptomatic and low volume, GI-3 SSA otherwise)")
     gi_net(v, 2)
     pet(v)
-    out.append(v.expects(["net-profile"], ["prrt-first-line"] + CHEMO_TOPICS,
+    v.patient.finding("resectable", False, "2026-10-20")
+    out.append(v.expects(["net-profile"], ["prrt-first-line", "resection-evaluation"] + CHEMO_TOPICS,
                          any_of=["surveillance", "ssa-first-line"]))
 
     v = Vignette("GI-4", "GI-4", "Ileal NET high-G2 (Ki-67 15 %), bulky SSTR-positive disease, naive, PRRT "
@@ -1067,10 +1070,11 @@ def therapy_vignettes() -> list[Vignette]:
     on_ssa(v)
     progressing(v)
     eligible_labs(v, crcl=38)
-    out.append(v.expects(["targeted-later-line"], ["prrt-after-ssa"] + CHEMO_TOPICS))
+    out.append(v.expects(["targeted-later-line"], ["prrt-after-ssa"] + CHEMO_TOPICS, rules=["GI-8"]))
 
     v = Vignette("GI-9", "GI-9", "Liver-predominant progression after SSA, everolimus and cabozantinib, SSTR "
-                 "negative: no systemic option left in GI-5/GI-8, liver-directed therapy is the next step")
+                 "negative: no systemic option left in GI-8, liver-directed therapy is the next step (its own "
+                 "card, or the option that leads the GI-8 card)")
     gi_net(v, 8, "8249/3", onset="2024-01-10")
     v.patient.med_statement("lanreotide", "2024-02-01", "2024-12-20", dose="120 mg deep SC every 4 weeks")
     pet(v, "negative", date="2025-01-15")
@@ -1078,7 +1082,8 @@ def therapy_vignettes() -> list[Vignette]:
     v.patient.med_statement("cabozantinib", "2025-11-01", dose="60 mg by mouth once daily")
     progressing(v)
     v.patient.finding("hepatic-predominant", True, "2026-11-05")
-    out.append(v.expects(["liver-directed"], ["prrt-after-ssa", "prrt-first-line", "after-prrt"] + CHEMO_TOPICS))
+    out.append(v.expects([], ["prrt-after-ssa", "prrt-first-line", "after-prrt"] + CHEMO_TOPICS,
+                         any_of=["liver-directed", "targeted-later-line"], rules=["GI-9"]))
 
     v = Vignette("GI-9-with-prrt", "GI-9", "Progressing on SSA, SSTR positive, liver-predominant: PRRT is "
                  "preferred (GI-6), liver-directed therapy is named as the alternative in that card")
@@ -1088,7 +1093,7 @@ def therapy_vignettes() -> list[Vignette]:
     progressing(v)
     v.patient.finding("hepatic-predominant", True, "2026-11-05")
     eligible_labs(v)
-    out.append(v.expects(["prrt-after-ssa"], ["targeted-later-line"] + CHEMO_TOPICS))
+    out.append(v.expects(["prrt-after-ssa"], ["targeted-later-line"] + CHEMO_TOPICS, rules=["GI-6", "GI-9"]))
 
     v = Vignette("GI-10", "GI-10", "Carcinoid syndrome with worsening diarrhoea on octreotide LAR, radiologically "
                  "stable: SSA escalation or telotristat (and F-1 follow-up)")
@@ -1111,7 +1116,7 @@ def therapy_vignettes() -> list[Vignette]:
     v.patient.finding("symptomatic", False, "2026-11-05", note="Flushing and diarrhoea controlled on SSA.")
     progressing(v)
     eligible_labs(v)
-    out.append(v.expects(["prrt-after-ssa"], ["hormone-control"] + CHEMO_TOPICS))
+    out.append(v.expects(["prrt-after-ssa"], ["hormone-control"] + CHEMO_TOPICS, rules=["GI-11"]))
 
     v = Vignette("GI-11-nonfunctional", "GI-11", "Nonfunctional NET progressing on lanreotide with negative "
                  "SSTR-PET: targeted agent, the card says discontinue SSA")
@@ -1119,7 +1124,8 @@ def therapy_vignettes() -> list[Vignette]:
     on_ssa(v, "lanreotide", "2025-01-06")
     pet(v, "negative", date="2026-10-30")
     progressing(v)
-    out.append(v.expects(["targeted-later-line"], ["prrt-after-ssa", "prrt-first-line", "hormone-control"]))
+    out.append(v.expects(["targeted-later-line"], ["prrt-after-ssa", "prrt-first-line", "hormone-control"],
+                         rules=["GI-11"]))
 
     v = Vignette("P-1", "P-1", "pNET G1, small liver lesions, asymptomatic, low volume, stable, naive: surveillance")
     pnet(v, 2)
@@ -1159,7 +1165,7 @@ def therapy_vignettes() -> list[Vignette]:
     progressing(v)
     v.patient.condition("diabetes", "E11.9", "44054006", onset="2014-06-01")
     v.patient.lab("hba1c", 8.1, "2026-10-30", "H")
-    out.append(v.expects(["after-ssa-pnet"], ["targeted-choice"]))
+    out.append(v.expects(["after-ssa-pnet"], ["targeted-choice"], rules=["P-4", "P-5"]))
 
     v = Vignette("P-5-hypertension", "P-5", "P-4 with hypertension and heart failure: everolimus preferred over "
                  "sunitinib, stated inside the after-ssa-pnet card")
@@ -1169,7 +1175,7 @@ def therapy_vignettes() -> list[Vignette]:
     progressing(v)
     v.patient.condition("htn", "I10", "38341003", onset="2010-01-01")
     v.patient.condition("hf", "I50.9", "84114007", onset="2022-03-01")
-    out.append(v.expects(["after-ssa-pnet"], ["targeted-choice"]))
+    out.append(v.expects(["after-ssa-pnet"], ["targeted-choice"], rules=["P-4", "P-5"]))
 
     v = Vignette("P-6", "P-6", "pNET G2 with negative SSTR-PET: chemotherapy, liver-directed, everolimus, "
                  "sunitinib; and pathology review (X-4)")
@@ -1350,7 +1356,7 @@ def cross_cutting_vignettes() -> list[Vignette]:
     on_ssa(v)
     progressing(v)
     eligible_labs(v, kps=None)
-    out.append(v.expects(["prrt-after-ssa"], ["after-prrt"]))
+    out.append(v.expects(["prrt-after-ssa"], ["after-prrt"], rules=["GI-6", "X-7"]))
 
     v = Vignette("X-8", "X-8", "Five Lu-177 dotatate administrations (4 + 1 retreatment): beyond the labelled "
                  "29.6 GBq course")
@@ -1703,6 +1709,8 @@ VIGNETTE_HEADER = """\
 #   expect_topics   source.topic codes (model section 8) that must be present
 #   expect_any_topics  at least one of these must be present (where the model leaves the topic open)
 #   absent_topics   topic codes that must NOT be present
+#   expect_rules    rule ids that must fire, as a card of their own or inside another card (the model puts
+#                   GI-9, GI-11, P-5 and X-7 inside the next-step card, where no topic shows them)
 #   no_cards        true: the response must contain no card at all
 #   indicators      {topic: info|warning|critical} for cards that must be present
 #   suggestions     {topic: [kinds]}, kind = create:ServiceRequest | update:MedicationRequest |

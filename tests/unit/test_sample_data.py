@@ -47,7 +47,7 @@ TOPICS = {
 }
 SUGGESTION_KINDS = {"create:ServiceRequest", "update:MedicationRequest", "delete:MedicationRequest"}
 EXPECTATION_KEYS = {"rule", "hook", "today", "draft", "expect_topics", "expect_any_topics", "absent_topics",
-                    "no_cards", "indicators", "suggestions", "hostile", "why"}
+                    "expect_rules", "no_cards", "indicators", "suggestions", "hostile", "why"}
 UNDATED_TYPES = {"Patient", "Medication"}
 DATE_FIELDS = ("effectiveDateTime", "effectivePeriod", "onsetDateTime", "recordedDate", "authoredOn",
                "performedDateTime", "performedPeriod", "occurrenceDateTime", "dateAsserted", "issued", "date")
@@ -260,6 +260,7 @@ def test_expectations_are_well_formed():
     for name, exp in expectations.items():
         assert set(exp) <= EXPECTATION_KEYS, f"{name}: unknown keys {set(exp) - EXPECTATION_KEYS}"
         assert exp["rule"] in ALL_RULES or exp["rule"] == SCOPE, name
+        assert set(exp.get("expect_rules", [])) <= set(ALL_RULES), name
         assert exp["hook"] in ("patient-view", "order-sign"), name
         assert str(exp["today"]) == "2026-11-28", name
         assert exp.get("why"), name
