@@ -70,6 +70,9 @@ def _context(f: Finding, data: CardData) -> dict[str, Any]:
         keys += [k for k in a.guidelines if k not in keys]
     branches = [{"rule_id": b.rule_id, "when": data.rules[b.rule_id]["when"],
                  "options": [_option_text(o.key, data) for o in b.options]} for b in f.branches]
+    prechecks = [{"rule_id": b.rule_id, "when": data.rules[b.rule_id]["when"], "missing": list(b.missing),
+                  "options": [_option_text(o.key, data) for o in b.options if o.key != "ssa"]}
+                 for b in f.prechecks]
     deciders = list(dict.fromkeys(m for b in f.branches for m in b.missing)) or list(f.missing)
     addenda = [_tidy(data.env.get_template(f"{a.template}.md.j2").render(p=a.params, f=a)) for a in f.addenda]
     return {
@@ -79,6 +82,7 @@ def _context(f: Finding, data: CardData) -> dict[str, Any]:
         "alternatives": [{"key": o.key, "text": _option_text(o.key, data)} for o in f.options if not o.preferred],
         "option_keys": [o.key for o in f.options],
         "branches": branches,
+        "prechecks": prechecks,
         "deciders": ", ".join(deciders) or "see Missing data",
         "addenda": addenda,
         "facts": f.facts,

@@ -94,10 +94,20 @@ def _select_one(rules: list[Rule], profile: PatientProfile) -> tuple[Finding | N
             evaluations.append(_evaluation(r, "not-fired", c.reason, c))
     if chosen is None and not unknown:
         return None, evaluations
+    prechecks: list[tuple[Rule, Check]] = []
+    if chosen is not None:  # unknown pre-checks (GI-1) do not make a fired card conditional
+        prechecks = [(r, c) for r, c in unknown if r.precheck]
+        unknown = [(r, c) for r, c in unknown if not r.precheck]
     head_rule, head_check = chosen if chosen is not None else unknown[0]
     card = head_rule.build(profile, head_check) if head_rule.build else None
     if card is None:
         return None, evaluations
+    for r, c in prechecks:
+        built = r.build(profile, c) if r.build else None
+        card.prechecks.append(Branch(r.id, r.topic, c.missing, tuple(built.options) if built else ()))
+        card.add_missing(*c.missing)
+        evaluations.append(_evaluation(r, "unknown", f"{c.reason} -> 'check first' note on the "
+                                       f"{head_rule.id} card", c, card))
     if unknown:
         card.conditional = True
         for r, c in unknown + ([chosen] if chosen else []):

@@ -42,7 +42,7 @@ def check(label: str, value: bool | None, missing: str | None = None) -> Check:
     """A leaf check. `label` reads as a statement ("SSTR imaging positive")."""
     if value is None:
         return Check(None, f"unknown: {label}", (missing or label,))
-    return Check(value, label if value else f"not {label}")
+    return Check(value, label if value else f"false: {label}")
 
 
 def all_of(*checks: Check) -> Check:
@@ -142,6 +142,7 @@ class Finding:
     missing: list[str] = field(default_factory=list)  # what is missing, human-readable keys
     options: list[Option] = field(default_factory=list)
     branches: list[Branch] = field(default_factory=list)  # conditional card when non-empty
+    prechecks: list[Branch] = field(default_factory=list)  # "first check" rules whose input is unknown
     addenda: list[Finding] = field(default_factory=list)  # P-5, GI-9, GI-11, X-7 inside a card
     suggestions: list[SuggestionSpec] = field(default_factory=list)
     order_ref: str | None = None  # order-sign: the draft order this card is about
@@ -161,7 +162,7 @@ class Finding:
     def all_options(self) -> list[str]:
         """Every option key shown anywhere on the card, including branches and addenda."""
         keys = [o.key for o in self.options]
-        for b in self.branches:
+        for b in self.branches + self.prechecks:
             keys += [o.key for o in b.options]
         for a in self.addenda:
             keys += a.all_options()

@@ -149,4 +149,4 @@ def f_1(p: PatientProfile) -> Check:
     stable over time), the same modality each time; watch for gallstones and glucose on the SSA."""
     return all_of(_nen(p), check("metastatic", p.metastatic.value is True or p.stage.value == "metastatic"),
                   check("on an SSA", bool(active(p, "ssa"))),
-                  check("not progressing", not progressing(p)))
+                  check("no documented progression", not progressing(p)))

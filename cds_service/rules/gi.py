@@ -78,10 +78,11 @@ def _build_gi_1(p: PatientProfile, c: Check) -> Finding:
 
 
 @rule("GI-1", hook="patient-view", kind="next-step", topic="resection-evaluation", group="gi",
-      seeds=("004", "000"), guidelines=GI_GUIDES, build=_build_gi_1)
+      seeds=("004", "000"), guidelines=GI_GUIDES, build=_build_gi_1, precheck=True)
 def gi_1(p: PatientProfile) -> Check:
     """Potentially resectable, hepatic-predominant metastatic GI NET: surgical evaluation for
-    metastasectomy comes before systemic therapy (004 "Potentially resectable disease")."""
+    metastasectomy comes before systemic therapy (004 "Potentially resectable disease"). When
+    resectability is unknown and another rule fires, that card says to check resectability first."""
     return all_of(_gi(p), any_of(check_naive_or_progressing(p), check("progressing", progressing(p))),
                   check("hepatic-predominant disease", hepatic_predominant(p), "hepatic-predominant disease"),
                   check("potentially resectable", p.resectable.value, "resectability (surgical assessment)"))
@@ -97,10 +98,12 @@ def _build_gi_2(p: PatientProfile, c: Check) -> Finding:
 @rule("GI-2", hook="patient-view", kind="next-step", topic="surveillance", group="gi", seeds=("004",),
       guidelines=GI_GUIDES, build=_build_gi_2)
 def gi_2(p: PatientProfile) -> Check:
-    """Unresectable, asymptomatic, low tumour burden, no prior therapy: surveillance imaging at 3 and
-    6 months, then paced by the disease (004 "Asymptomatic disease with low tumor burden")."""
+    """Unresectable, asymptomatic, low tumour burden, no prior therapy, no documented growth:
+    surveillance imaging at 3 and 6 months, then paced by the disease (004 "Asymptomatic disease with
+    low tumor burden")."""
     sym = symptomatic(p)
     return all_of(_gi(p), check_naive_or_progressing(p),
+                  check("no documented progression (growth ends surveillance)", not progressing(p)),
                   check("asymptomatic", None if sym is None else not sym, "symptoms (tumour- or hormone-related)"),
                   check("low tumour burden", low_burden(p), "tumour burden (low vs high/bulky)"))
 

@@ -172,7 +172,8 @@ def o_ssa_2(p: PatientProfile, order: DraftOrder) -> Check:
 
 
 def _build_o_ssa_3(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
-    f = _order_finding("O-SSA-3", order, suggestions=[SuggestionSpec("order-sstr-pet", recommended=True)])
+    f = _order_finding("O-SSA-3", order, suggestions=[SuggestionSpec("order-sstr-pet", recommended=True)],
+                       params={"sstr": p.sstr_status.value or "unknown"})
     add_fact(f, p, "sstr")
     return f
 

@@ -45,10 +45,11 @@ def _build_p_1(p: PatientProfile, c: Check) -> Finding:
 @rule("P-1", hook="patient-view", kind="next-step", topic="surveillance", group="pnet", seeds=("003",),
       guidelines=PNET_GUIDES, build=_build_p_1)
 def p_1(p: PatientProfile) -> Check:
-    """Asymptomatic, low-volume pNET without prior therapy: cross-sectional imaging every 3-4 months
-    before any systemic therapy (003)."""
+    """Asymptomatic, low-volume pNET without prior therapy and without documented growth:
+    cross-sectional imaging every 3-4 months before any systemic therapy (003)."""
     sym = symptomatic(p)
     return all_of(_pnet(p), check_naive_or_progressing(p),
+                  check("no documented progression (growth ends surveillance)", not progressing(p)),
                   check("asymptomatic", None if sym is None else not sym, "symptoms (tumour- or hormone-related)"),
                   check("low tumour volume", low_burden(p), "tumour burden (low vs high/bulky)"))
 

@@ -42,6 +42,7 @@ class Rule:
     indicator: Indicator = "info"
     drafted: tuple[str, ...] = ()  # order-sign: therapy classes of the drafts this rule looks at
     suppress: Callable[..., str | None] | None = None  # returns why the rule is suppressed, or None
+    precheck: bool = False  # when unknown, shown as "first check" on the card a later rule fires
     doc: str = field(default="", compare=False)
 
     @property
@@ -71,6 +72,7 @@ def rule(
     indicator: Indicator = "info",
     drafted: tuple[str, ...] = (),
     suppress: Callable[..., str | None] | None = None,
+    precheck: bool = False,
 ) -> Callable[[Callable[..., Check]], Callable[..., Check]]:
     """Register the decorated condition function as rule `rule_id`."""
 
@@ -80,7 +82,7 @@ def rule(
         _REGISTRY[rule_id] = Rule(
             id=rule_id, hook=hook, kind=kind, topic=topic, group=group, seeds=seeds,
             guidelines=guidelines, condition=condition, build=build, indicator=indicator,
-            drafted=drafted, suppress=suppress, doc=" ".join((condition.__doc__ or "").split()),
+            drafted=drafted, suppress=suppress, precheck=precheck, doc=" ".join((condition.__doc__ or "").split()),
         )
         return condition
 

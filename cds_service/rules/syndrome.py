@@ -102,11 +102,28 @@ def p_9(p: PatientProfile) -> Check:
 
 
 def documented_symptoms(p: PatientProfile) -> bool | None:
-    """Symptoms documented by an observation (not merely implied by the syndrome diagnosis)."""
+    """Symptoms documented by an observation, not merely implied by the syndrome diagnosis (GI-10).
+
+    Uses `PatientProfile.symptoms_observed` (added for this rule) when the builder fills it; until then
+    falls back to the symptom Observation among `symptomatic`'s sources, whose label the builder writes
+    as "symptomatic True/False".
+    """
+    observed = getattr(p, "symptoms_observed", None)
+    if observed is not None and observed.known:
+        return observed.value
     if not p.symptomatic.known:
         return None
-    if any(s.reference.startswith("Observation/") for s in p.symptomatic.sources):
+    observations = [s for s in p.symptomatic.sources if s.reference.startswith("Observation/")]
+    if not observations:
+        return None
+    if p.functional_syndrome.value in ("nonfunctional", "unknown", None):
         return p.symptomatic.value
+    latest = max(observations, key=lambda s: s.date or "")
+    label = latest.label.lower().split()
+    if label[-1:] in (["true"], ["yes"]):
+        return True
+    if label[-1:] in (["false"], ["no"]):
+        return False
     return None
 
 

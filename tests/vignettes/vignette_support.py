@@ -1,0 +1,224 @@
+"""Shared helpers for the vignette and safety-invariant tests: load FHIR bundles (vignette cases and
+sample patients), run the whole path record -> build_profile -> evaluate -> render_cards, validate.
+
+Everything is discovered from the files on disk, so new cases and samples are picked up.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CASES_DIR = ROOT / "tests" / "vignettes" / "cases"
+EXPECTATIONS = ROOT / "tests" / "vignettes" / "expectations.yaml"
+SAMPLES_DIR = ROOT / "samples"
+
+TOPIC_SYSTEM = "https://fhir.net-cds.org/CodeSystem/topic"
+OVERRIDE_SYSTEM = "https://fhir.net-cds.org/CodeSystem/override-reason"
+
+
+def builder_missing_reason() -> str | None:
+    """Why the end-to-end tests cannot run (the profile builder is not importable), else None."""
+    try:
+        spec = importlib.util.find_spec("cds_service.profile.build")
+    except ModuleNotFoundError:
+        spec = None
+    if spec is None:
+        return "profile builder cds_service.profile.build (issue 3) is not importable yet"
+    return None
+
+
+@dataclass(frozen=True)
+class Input:
+    """One bundle to run: a vignette case or a sample patient, with its hook and draft."""
+
+    id: str
+    bundle: Path
+    hook: str
+    draft: Path | None
+    today: date | None
+    expectation: dict[str, Any] | None = None
+
+    def __str__(self) -> str:
+        return self.id
+
+
+def _today(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)) if value else None
+
+
+def expectations() -> dict[str, Any]:
+    if not EXPECTATIONS.exists():
+        return {}
+    return yaml.safe_load(EXPECTATIONS.read_text(encoding="utf-8")) or {}
+
+
+def vignette_inputs() -> list[Input]:
+    """Every case file in tests/vignettes/cases/ (with its expectation when it has one)."""
+    exp = expectations()
+    cases = exp.get("cases") or {}
+    out = []
+    for path in sorted(CASES_DIR.glob("*.json")) if CASES_DIR.exists() else ():
+        e = cases.get(path.name)
+        hook = (e or {}).get("hook", "patient-view")
+        draft = CASES_DIR / e["draft"] if e and e.get("draft") else None
+        out.append(Input(f"case:{path.stem}", path, hook, draft, _today((e or {}).get("today") or exp.get("today")),
+                         e))
+    return out
+
+
+def sample_inputs() -> list[Input]:
+    """Every sample patient (patient-view), and order-sign for those with a draft bundle."""
+    if not SAMPLES_DIR.exists():
+        return []
+    index_path = SAMPLES_DIR / "index.yaml"
+    index = yaml.safe_load(index_path.read_text(encoding="utf-8")) if index_path.exists() else {}
+    listed = {s["file"]: s for s in (index or {}).get("samples") or ()}
+    today = _today((index or {}).get("today"))
+    out = []
+    for path in sorted(SAMPLES_DIR.glob("*.json")):
+        meta = listed.get(path.name, {})
+        out.append(Input(f"sample:{path.stem}", path, "patient-view", None, today, meta or None))
+        if meta.get("draft"):
+            out.append(Input(f"sample:{path.stem}:order-sign", path, "order-sign", SAMPLES_DIR / meta["draft"],
+                             today, meta))
+    return out
+
+
+def all_inputs() -> list[Input]:
+    return vignette_inputs() + sample_inputs()
+
+
+@dataclass
+class Outcome:
+    profile: Any
+    findings: list[Any]
+    cards: list[dict]
+    evaluations: list[Any]
+
+
+def run(inp: Input) -> Outcome:
+    """The whole path for one input."""
+    from cds_service.cards import render_cards
+    from cds_service.commands.explain import profile_from_bundles
+    from cds_service.rules.engine import run as run_rules
+
+    bundle = json.loads(inp.bundle.read_text(encoding="utf-8"))
+    draft = json.loads(inp.draft.read_text(encoding="utf-8")) if inp.draft else None
+    profile = profile_from_bundles(bundle, draft, inp.today)
+    findings, evaluations = run_rules(profile, inp.hook)
+    return Outcome(profile, findings, render_cards(findings, profile), evaluations)
+
+
+# ------------------------------------------------------------------------------------ validation
+
+
+def card_errors(card: dict) -> list[str]:
+    """CDS Hooks 2.0 errors of one card: the service's validator when present, plus our essentials."""
+    errors: list[str] = []
+    try:
+        from cds_service.web.card_validation import validate_card
+    except ImportError:
+        validate_card = None
+    if validate_card is not None:
+        errors += validate_card(card)
+    errors += essential_errors(card)
+    return errors
+
+
+def _empty(value: Any, path: str) -> list[str]:
+    if value is None or value == "" or value == [] or value == {}:
+        return [f"{path} is null or empty"]
+    out: list[str] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out += _empty(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out += _empty(v, f"{path}[{i}]")
+    return out
+
+
+def essential_errors(card: dict) -> list[str]:
+    """The project's own card contract (model section 7), beyond what CDS Hooks requires."""
+    errors = _empty(card, "card")
+    if not isinstance(card.get("uuid"), str):
+        errors.append("uuid missing")
+    summary = card.get("summary")
+    if not isinstance(summary, str) or not summary or len(summary) >= 140:
+        errors.append(f"summary must be 1-139 characters: {summary!r}")
+    if card.get("indicator") not in ("info", "warning", "critical"):
+        errors.append("bad indicator")
+    source = card.get("source") or {}
+    if not source.get("label") or not str(source.get("url", "")).startswith("https://"):
+        errors.append("source label/url missing")
+    topic = source.get("topic") or {}
+    if topic.get("system") != TOPIC_SYSTEM or not topic.get("code") or not topic.get("display"):
+        errors.append("source.topic must be a Coding in the project's topic CodeSystem")
+    if not isinstance(card.get("detail"), str) or "#### Source" not in card["detail"]:
+        errors.append("detail must carry the guideline citation")
+    for link in card.get("links") or ():
+        if link.get("type") != "absolute" or not str(link.get("url", "")).startswith("https://"):
+            errors.append(f"link {link} must be absolute https")
+    if card.get("suggestions"):
+        if card.get("selectionBehavior") not in ("at-most-one", "any"):
+            errors.append("selectionBehavior required with suggestions")
+        for s in card["suggestions"]:
+            if not isinstance(s.get("uuid"), str) or not s.get("label") or not s.get("actions"):
+                errors.append(f"suggestion needs uuid, label and actions: {s}")
+            for a in s.get("actions") or ():
+                errors += action_errors(a)
+    elif "selectionBehavior" in card:
+        errors.append("selectionBehavior without suggestions")
+    if card.get("indicator") in ("warning", "critical"):
+        reasons = card.get("overrideReasons") or []
+        if not reasons or any(r.get("system") != OVERRIDE_SYSTEM or not r.get("display") for r in reasons):
+            errors.append("warning/critical cards need overrideReasons with system and display")
+    return errors
+
+
+def action_errors(action: dict) -> list[str]:
+    from fhir.resources.R4B import get_fhir_model_class
+
+    errors = []
+    kind = action.get("type")
+    if kind == "delete":
+        if not re.match(r"^[A-Z][A-Za-z]+/[^/\s]+$", str(action.get("resourceId", ""))):
+            errors.append(f"delete needs a relative resourceId: {action}")
+    elif kind in ("create", "update"):
+        resource = action.get("resource")
+        if not isinstance(resource, dict):
+            return [f"{kind} needs a resource"]
+        try:
+            get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+        except Exception as exc:  # noqa: BLE001 - any validation failure is an error here
+            errors.append(f"{kind} resource is not valid FHIR R4: {str(exc)[:200]}")
+    else:
+        errors.append(f"bad action type {kind}")
+    return errors
+
+
+def suggestion_kinds(card: dict) -> set[str]:
+    """'create:ServiceRequest', 'update:MedicationRequest', 'delete:MedicationRequest' ..."""
+    kinds = set()
+    for s in card.get("suggestions") or ():
+        for a in s.get("actions") or ():
+            if a.get("type") == "delete":
+                kinds.add(f"delete:{str(a.get('resourceId', '')).split('/')[0]}")
+            else:
+                kinds.add(f"{a.get('type')}:{(a.get('resource') or {}).get('resourceType')}")
+    return kinds
+
+
+def topics(cards: list[dict]) -> list[str]:
+    return [c["source"]["topic"]["code"] for c in cards]
