@@ -45,7 +45,7 @@ class OverrideReasonSchema(_Lenient):
     @validates_schema
     def _reason_or_comment(self, data: dict, **_: object) -> None:  # cds-fb-3
         if "reason" not in data and "userComment" not in data:
-            raise ValidationError("an overrideReason needs a reason or a userComment (cds-fb-3).", "overrideReason")
+            raise ValidationError("an overrideReason needs a reason or a userComment (cds-fb-3).")
 
 
 class AcceptedSuggestionSchema(_Lenient):
