@@ -8,8 +8,15 @@ goes to a NET surgeon or tumour board first). Each condition takes the profile a
 from __future__ import annotations
 
 from cds_service.profile.model import PatientProfile
-from cds_service.rules.common import add_fact, comorbidity_flags, exposed, new_finding, progressing
-from cds_service.rules.findings import Check, Finding, Option, all_of, check, shown, shown_criterion
+from cds_service.rules.common import (
+    add_fact,
+    comorbidity_flags,
+    exposed,
+    new_finding,
+    progressing,
+    sstr_imaging_positive,
+)
+from cds_service.rules.findings import Check, Finding, Option, all_of, any_of, check, shown, shown_criterion
 from cds_service.rules.registry import rule
 
 PRRT_OPTIONS = ("prrt-ssa", "prrt-retreatment-ssa")
@@ -43,10 +50,15 @@ def _build_x_7(p: PatientProfile, c: Check, host: Finding | None) -> Finding:
 @rule("X-7", hook="patient-view", kind="addendum", topic="prrt-eligibility", group="addendum",
       seeds=("004",), guidelines=("lutathera-label",), build=_build_x_7)
 def x_7(p: PatientProfile, host: Finding | None) -> Check:
-    """The next-step card offers PRRT but an eligibility criterion (SSTR positive, CrCl > 50 mL/min,
-    Karnofsky > 50, platelets >= 75 x 10^9/L) failed or is unknown: list them in that card (004)."""
+    """The next-step card offers PRRT (or is GI-8 because PRRT is not eligible) while an eligibility
+    criterion (SSTR positive, CrCl > 50 mL/min, Karnofsky > 50, platelets >= 75 x 10^9/L) failed or is
+    unknown: list them in that card (004)."""
     offers = host is not None and any(k in PRRT_OPTIONS for k in host.all_options())
-    return all_of(_host(host), check("the card offers PRRT", offers),
+    # GI-8 chosen because PRRT is ineligible: the patient was a PRRT candidate (SSTR-positive imaging).
+    ineligible_candidate = (host is not None and host.rule_id == "GI-8" and sstr_imaging_positive(p)
+                            and any(c.result == "fail" for c in p.prrt_eligibility.criteria))
+    return all_of(_host(host), any_of(check("the card offers PRRT", offers),
+                                      check("GI-8 chosen because PRRT is not eligible", ineligible_candidate)),
                   check("PRRT eligibility not confirmed", not p.prrt_eligibility.eligible))
 
 

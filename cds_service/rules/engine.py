@@ -98,7 +98,7 @@ def _select_one(rules: list[Rule], profile: PatientProfile) -> tuple[Finding | N
     if chosen is not None:  # unknown pre-checks (GI-1) do not make a fired card conditional
         prechecks = [(r, c) for r, c in unknown if r.precheck]
         unknown = [(r, c) for r, c in unknown if not r.precheck]
-    head_rule, head_check = chosen if chosen is not None else unknown[0]
+    head_rule, head_check = chosen if chosen is not None else _conditional_head(unknown)
     card = head_rule.build(profile, head_check) if head_rule.build else None
     if card is None:
         return None, evaluations
@@ -125,6 +125,19 @@ def _select_one(rules: list[Rule], profile: PatientProfile) -> tuple[Finding | N
     order = {r.id: i for i, r in enumerate(rules)}
     evaluations.sort(key=lambda e: order[e.rule_id])
     return card, evaluations
+
+
+def _conditional_head(unknown: list[tuple[Rule, Check]]) -> tuple[Rule, Check]:
+    """Which unknown rule names a conditional card (its topic): not a pre-check (GI-1), and preferably
+    one that does not hinge on SSTR status (the SSTR gap card asks for that); else the first."""
+    def sstr(c: Check) -> bool:
+        return any("SSTR" in m for m in c.missing)
+
+    for candidates in ([u for u in unknown if not u[0].precheck and not sstr(u[1])],
+                       [u for u in unknown if not u[0].precheck], unknown):
+        if candidates:
+            return candidates[0]
+    raise ValueError("no unknown rule")
 
 
 def _patient_view(profile: PatientProfile) -> tuple[list[Finding], list[RuleEvaluation]]:

@@ -240,6 +240,8 @@ def _build_gi_8(p: PatientProfile, c: Check) -> Finding:
         options = [Option("everolimus", True)]
     elif not used:
         options = [Option("everolimus", True), Option("cabozantinib", True)]
+    elif hepatic_predominant(p):  # both agents used: liver-directed therapy for liver-predominant disease
+        options = [Option("liver-directed", True)]
     options.append(Option("clinical-trial", not options))
     return _finding("GI-8", p, options, "sstr", "status", "therapies", "durable", used=sorted(used))
 
