@@ -1,0 +1,192 @@
+"""Property-based: no request body, header or path produces a 500 (or a 401 with a body)."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import uuid
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from cds_service import create_app
+from cds_service.config import Settings
+from tests.conftest import FHIR_BASE
+from tests.security.conftest import ISS, PUBLIC, jwks, mint
+from tests.security.hook_bodies import hook_body
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SERVICES = ["net-patient-view", "net-order-sign"]
+KNOWN_PATHS = ["/cds-services", "/healthz", "/cds-services/unknown", "/cds-services/unknown/feedback",
+               *(f"/cds-services/{s}" for s in SERVICES), *(f"/cds-services/{s}/feedback" for s in SERVICES)]
+FHIR_TYPES = ["Patient", "Condition", "Observation", "MedicationStatement", "MedicationRequest", "Medication",
+              "Procedure", "DiagnosticReport", "OperationOutcome", "Bundle"]
+FHIR_KEYS = ["id", "subject", "patient", "code", "category", "valueQuantity", "valueCodeableConcept", "valueString",
+             "effectiveDateTime", "effectivePeriod", "onsetDateTime", "recordedDate", "clinicalStatus",
+             "verificationStatus", "status", "medicationCodeableConcept", "medicationReference", "component",
+             "interpretation", "bodySite", "stage", "birthDate", "gender", "entry", "authoredOn", "dosage",
+             "note", "meta", "extension", "contained", "valueInteger", "valueBoolean", "issued"]
+
+text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=30)
+scalars = st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False) | text
+json_values = st.recursive(
+    scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4), max_leaves=16)
+codings = st.fixed_dictionaries({}, optional={"system": text | json_values, "code": text | json_values,
+                                              "display": text})
+fhirish = st.fixed_dictionaries(
+    {"resourceType": st.sampled_from(FHIR_TYPES)},
+    optional={key: json_values | st.fixed_dictionaries({"coding": st.lists(codings, max_size=3)})
+              | st.fixed_dictionaries({"value": scalars, "unit": text, "comparator": text})
+              | st.just({"reference": "Patient/p1"}) for key in FHIR_KEYS})
+bundles = st.builds(lambda rs: {"resourceType": "Bundle", "type": "searchset",
+                                "entry": [{"resource": r} for r in rs]}, st.lists(fhirish, max_size=4))
+
+
+def _paths(value: object, prefix: tuple = ()) -> list[tuple]:
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*prefix, index))
+    return found
+
+
+@st.composite
+def near_valid_hook_bodies(draw: st.DrawFn) -> dict:
+    """A valid request with a few parts replaced by hostile values (prefetch full of odd FHIR included)."""
+    body = hook_body(draw(st.sampled_from(SERVICES)))
+    for key in draw(st.lists(st.sampled_from(sorted(body["prefetch"])), max_size=4, unique=True)):
+        body["prefetch"][key] = draw(bundles | fhirish | st.none())
+    for _ in range(draw(st.integers(0, 3))):
+        paths = _paths(body)
+        path = draw(st.sampled_from(paths))
+        parent = body
+        for step in path[:-1]:
+            parent = parent[step]
+        if draw(st.booleans()) and isinstance(parent, dict):
+            parent.pop(path[-1], None)
+        else:
+            parent[path[-1]] = draw(json_values | fhirish | st.sampled_from(
+                ["http://169.254.169.254/", "../../admin", "", "💥", "2026-02-30", -1, 10**30]))
+    return body
+
+
+@st.composite
+def near_valid_feedback(draw: st.DrawFn) -> dict:
+    entry = {"card": str(uuid.uuid4()), "outcome": draw(st.sampled_from(["accepted", "overridden"])),
+             "outcomeTimestamp": "2026-11-28T10:00:00Z", "acceptedSuggestions": [{"id": "s"}],
+             "overrideReason": {"reason": {"system": "s", "code": "c", "display": "d"}, "userComment": "x"}}
+    for key in draw(st.lists(st.sampled_from(sorted(entry)), max_size=3, unique=True)):
+        if draw(st.booleans()):
+            entry.pop(key)
+        else:
+            entry[key] = draw(json_values)
+    return {"feedback": draw(st.lists(st.just(entry), min_size=0, max_size=3))}
+
+
+bodies = st.one_of(
+    st.binary(max_size=300),
+    json_values.map(json.dumps),
+    near_valid_hook_bodies().map(json.dumps),
+    near_valid_feedback().map(json.dumps),
+)
+header_text = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=80)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+jwt_shaped = st.builds(lambda h, p, s: f"Bearer {_b64(json.dumps(h).encode())}.{_b64(json.dumps(p).encode())}"
+                                       f".{_b64(s)}",
+                       st.dictionaries(st.sampled_from(["alg", "kid", "typ", "jku", "crit"]), json_values, max_size=5),
+                       st.dictionaries(st.sampled_from(["iss", "aud", "exp", "iat", "jti", "nbf", "tenant"]),
+                                       json_values, max_size=7),
+                       st.binary(max_size=64))
+
+
+@pytest.fixture(scope="module")
+def apps(tmp_path_factory, keys) -> dict:
+    folder = tmp_path_factory.mktemp("fuzz")
+    (folder / "jwks.json").write_text(json.dumps(jwks(keys["es384"])))
+    base = Settings().with_overrides(allowed_fhir_servers=(FHIR_BASE,), fhir_timeout=0.5, fhir_total_timeout=1.0,
+                                     feedback_db=str(folder / "fb.sqlite3"), fhir_query_budget=0)
+    secured = base.with_overrides(auth="required", trusted_issuers=(ISS,), jwks_file=folder / "jwks.json",
+                                  public_base_url=PUBLIC, jti_db="memory")
+    return {"open": create_app(base).test_client(), "secured": create_app(secured).test_client()}
+
+
+def _request(client, method: str, path: str, body: bytes | str, headers: dict):
+    return client.open(path, method=method, data=body, headers=headers)
+
+
+@FUZZ
+@given(method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "OPTIONS", "HEAD", "PATCH"]),
+       path=st.sampled_from(KNOWN_PATHS) | st.text("abcdefghijklmnopqrstuvwxyz-_.%~", max_size=20).map(
+           lambda s: f"/cds-services/{s}"),
+       body=bodies,
+       content_type=st.sampled_from(["application/json", "application/fhir+json", "text/plain", "", "application/json;"
+                                     " charset=latin-1"]) | header_text,
+       extra=st.dictionaries(st.sampled_from(["X-Forwarded-For", "X-Forwarded-Host", "Origin", "Accept",
+                                              "Content-Encoding", "Transfer-Encoding", "Authorization"]),
+                             header_text, max_size=3))
+def test_no_request_to_the_open_service_is_a_500(apps, method, path, body, content_type, extra):
+    headers = {**extra, "Content-Type": content_type}
+    response = _request(apps["open"], method, path, body, headers)
+    event(f"status {response.status_code}")
+    assert response.status_code < 500, (method, path, response.get_data(as_text=True)[:300])
+
+
+@FUZZ
+@given(path=st.sampled_from(KNOWN_PATHS),
+       method=st.sampled_from(["GET", "POST", "OPTIONS"]),
+       body=bodies,
+       authorization=st.one_of(st.none(), header_text, header_text.map("Bearer ".__add__), jwt_shaped,
+                               st.builds(lambda exp, aud_ok, claims: (exp, aud_ok, claims),
+                                         st.integers(-4000, 4000), st.booleans(),
+                                         st.dictionaries(st.sampled_from(["tenant", "nbf", "sub"]), json_values,
+                                                         max_size=2))))
+def test_no_request_to_the_secured_service_is_a_500(apps, keys, path, method, body, authorization):
+    headers = {"Content-Type": "application/json"}
+    if isinstance(authorization, tuple):  # a properly signed token, valid or not
+        exp, aud_ok, claims = authorization
+        aud = PUBLIC + path if aud_ok else PUBLIC + "/elsewhere"
+        headers["Authorization"] = "Bearer " + mint(keys["es384"], aud, exp_in=exp, **claims)
+    elif authorization is not None:
+        headers["Authorization"] = authorization
+    response = _request(apps["secured"], method, path, body, headers)
+    event(f"status {response.status_code}")
+    assert response.status_code < 500, (method, path, response.get_data(as_text=True)[:300])
+    if response.status_code == 401:
+        assert response.data == b""
+    if method != "OPTIONS" and path != "/healthz" and "Authorization" not in headers:
+        assert response.status_code == 401
+
+
+@FUZZ
+@given(body=near_valid_hook_bodies())
+def test_no_hook_request_is_a_500(apps, body):
+    """Mostly-valid hook requests, so that hostile values reach gather, the profile builder and the rules."""
+    service = "net-order-sign" if "draftOrders" in (body.get("context") or {}) else "net-patient-view"
+    response = apps["open"].post(f"/cds-services/{service}", json=body)
+    event(f"status {response.status_code}")
+    assert response.status_code < 500, (body, response.get_data(as_text=True)[:300])
+
+
+@FUZZ
+@given(body=near_valid_feedback())
+def test_no_feedback_request_is_a_500(apps, body):
+    response = apps["open"].post("/cds-services/net-patient-view/feedback", json=body)
+    event(f"status {response.status_code}")
+    assert response.status_code < 500, (body, response.get_data(as_text=True)[:300])
+
+
+def test_fuzz_strategies_reach_the_handlers(apps):
+    """Guard against a fuzzer that only ever tests the error paths: a valid body gets a 200."""
+    body = json.dumps(copy.deepcopy(hook_body()))
+    response = apps["open"].post("/cds-services/net-patient-view", data=body, content_type="application/json")
+    assert response.status_code == 200
