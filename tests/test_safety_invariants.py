@@ -6,16 +6,11 @@ so new cases and samples are covered automatically.
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "vignettes"))
-
-from vignette_support import Input, all_inputs, builder_missing_reason, run  # noqa: E402
-
-from cds_service.rules.common import select_pathway, sstr_imaging_positive  # noqa: E402
+from cds_service.rules.common import select_pathway, sstr_imaging_positive
+from tests.vignettes.vignette_support import Input, all_inputs, builder_missing_reason, run
 
 MISSING = builder_missing_reason()
 pytestmark = pytest.mark.skipif(MISSING is not None, reason=MISSING or "")

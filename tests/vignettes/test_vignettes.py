@@ -6,14 +6,9 @@ sample patients walk every therapy rule path, and every card of every input is v
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from vignette_support import (  # noqa: E402
+from tests.vignettes.vignette_support import (
     Input,
     all_inputs,
     builder_missing_reason,
