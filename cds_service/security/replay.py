@@ -3,8 +3,8 @@
 `MemoryReplayCache` is per process: with several gunicorn workers a token replayed to another
 worker is not detected. `SqliteReplayCache` (the default when authentication is on) shares one
 SQLite file between the workers of a host; the primary key makes "first use wins" atomic.
-Both are bounded: when full of unexpired entries they refuse new tokens (fail closed) rather than
-forget one and let it be replayed.
+Both are bounded (SQLite checks its size every `check_every` inserts per process): when full of
+unexpired entries they refuse new tokens (fail closed) rather than forget one and let it be replayed.
 """
 
 from __future__ import annotations
@@ -54,8 +54,10 @@ class MemoryReplayCache:
 class SqliteReplayCache:
     """Shared by every process that opens the same file."""
 
-    def __init__(self, path: Path, max_entries: int = DEFAULT_MAX_ENTRIES, clock=time.time) -> None:
+    def __init__(self, path: Path, max_entries: int = DEFAULT_MAX_ENTRIES, clock=time.time,
+                 check_every: int = 256) -> None:
         self._path = Path(path)
+        self._check_every = check_every
         self._path.parent.mkdir(parents=True, exist_ok=True)
         self._max = max_entries
         self._clock = clock
@@ -79,7 +81,7 @@ class SqliteReplayCache:
         db = self._connect()
         try:
             db.execute("BEGIN IMMEDIATE")
-            if self._inserts % 256 == 0:  # housekeeping: drop expired entries, re-check the bound
+            if self._inserts % self._check_every == 0:  # drop expired entries, re-check the bound
                 db.execute("DELETE FROM seen_jti WHERE expires_at < ?", (now,))
                 (count,) = db.execute("SELECT count(*) FROM seen_jti").fetchone()
                 self._full = count >= self._max
