@@ -7,7 +7,8 @@ say which inputs were not valid FHIR. Validating only those keeps large records 
 
 from __future__ import annotations
 
-from functools import cache
+import json
+from functools import cache, lru_cache
 
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
@@ -25,7 +26,25 @@ def _model(resource_type: str):  # noqa: ANN202
 
 
 def strict_errors(resource: dict) -> str | None:
-    """The first strict-validation problem of a resource, or None when it is valid R4 (R4B model)."""
+    """The first strict-validation problem of a resource, or None when it is valid R4 (R4B model).
+
+    Results are cached by the resource's canonical JSON (sorted keys): the same chart opened again, or
+    the same resource in the next hook call, is not validated twice (strict validation costs ~0.1-0.3 ms
+    per resource; the cache key ~0.01 ms). Bounded, per process.
+    """
+    try:
+        key = json.dumps(resource, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):  # not JSON-serialisable: cannot be a cache key; validate directly
+        return _strict_errors(resource)
+    return _strict_errors_cached(key)
+
+
+@lru_cache(maxsize=8192)
+def _strict_errors_cached(canonical_json: str) -> str | None:
+    return _strict_errors(json.loads(canonical_json))
+
+
+def _strict_errors(resource: dict) -> str | None:
     model = _model(str(resource.get("resourceType")))
     if model is None:
         return f"unknown resourceType {resource.get('resourceType')!r}"
