@@ -10,8 +10,10 @@ from __future__ import annotations
 import dataclasses
 import gc
 import json
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from bench.stats import percentile
@@ -24,7 +26,7 @@ from cds_service.web import hooks
 from cds_service.web.card_validation import valid_cards
 
 STEPS = ("parse", "request_schema", "gather", "profile", "validate_used", "rules", "render", "card_validation",
-         "serialize")
+         "feedback", "serialize")
 
 
 def _stage_functions() -> tuple[Callable, Callable, Callable]:
@@ -35,8 +37,29 @@ def _stage_functions() -> tuple[Callable, Callable, Callable]:
     return build_profile, evaluate, render_cards
 
 
+def _record_feedback() -> Callable[[str, str, list[dict]], None]:
+    try:
+        from cds_service.feedback.recording import record_issued_cards
+    except ImportError:  # feedback recording not in this version of the service
+        return lambda *_: None
+    return record_issued_cards
+
+
 def one_pass(raw: bytes, service_id: str, settings: Settings) -> tuple[dict[str, float], dict]:
-    """Run the request path once; returns milliseconds per step and the response payload."""
+    """Run the request path once (GC paused, as hooks.gc_deferred does); ms per step and the payload.
+
+    Needs an application context (the feedback store lives on the app).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _one_pass(raw, service_id, settings)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _one_pass(raw: bytes, service_id: str, settings: Settings) -> tuple[dict[str, float], dict]:
     build_profile, evaluate, render_cards = _stage_functions()
     service = load_services()[service_id]
     times: dict[str, float] = {}
@@ -79,6 +102,10 @@ def one_pass(raw: bytes, service_id: str, settings: Settings) -> tuple[dict[str,
     times["card_validation"] = clock() - t
 
     t = clock()
+    _record_feedback()(service_id, str(data["hookInstance"]), cards)
+    times["feedback"] = clock() - t
+
+    t = clock()
     payload: dict[str, Any] = {"cards": cards}
     if profile.notes:
         payload["extension"] = {hooks.DATA_QUALITY_EXTENSION: [
@@ -94,12 +121,14 @@ def run_breakdown(raw: bytes, service_id: str, iterations: int = 50, warmup: int
     settings = settings or Settings.from_env()
     samples: dict[str, list[float]] = {step: [] for step in STEPS}
     payload: dict = {}
-    for i in range(warmup + iterations):
-        step_ms, payload = one_pass(raw, service_id, settings)
-        if i >= warmup:
-            for step, ms in step_ms.items():
-                samples[step].append(ms)
-    client = create_app(settings).test_client()
+    app = create_app(settings)
+    with app.app_context():
+        for i in range(warmup + iterations):
+            step_ms, payload = one_pass(raw, service_id, settings)
+            if i >= warmup:
+                for step, ms in step_ms.items():
+                    samples[step].append(ms)
+    client = app.test_client()
     wsgi: list[float] = []
     for i in range(warmup + iterations):
         t = time.perf_counter()
@@ -116,3 +145,19 @@ def run_breakdown(raw: bytes, service_id: str, iterations: int = 50, warmup: int
             "wsgi": {"p50_ms": percentile(wsgi, 50), "p95_ms": percentile(wsgi, 95)},
             "cards": len(payload.get("cards", [])),
             "notes": len((payload.get("extension") or {}).get(hooks.DATA_QUALITY_EXTENSION, []))}
+
+
+def main(argv: list[str]) -> int:
+    """`python -m bench.breakdown BODY SERVICE_ID ITERATIONS OUT [ALLOWED_FHIR_SERVER]`: a clean process
+    (no benchmark data on its heap), as a gunicorn worker would be."""
+    body_file, service_id, iterations, out_file, *allowed = argv
+    settings = Settings.from_env()
+    if allowed:
+        settings = settings.with_overrides(allowed_fhir_servers=tuple(allowed))
+    result = run_breakdown(Path(body_file).read_bytes(), service_id, int(iterations), settings=settings)
+    Path(out_file).write_text(json.dumps(result), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

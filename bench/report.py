@@ -15,7 +15,8 @@ END = "<!-- bench:figures:end -->"
 STEP_LABELS = {
     "parse": "parse (json.loads)", "request_schema": "request schema (marshmallow)",
     "gather": "gather (prefetch/fallback)", "profile": "profile", "validate_used": "validate_used (strict FHIR)",
-    "rules": "rules", "render": "render", "card_validation": "card validation", "serialize": "serialize",
+    "rules": "rules", "render": "render", "card_validation": "card validation",
+    "feedback": "feedback (issued cards → DB)", "serialize": "serialize",
 }
 
 

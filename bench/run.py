@@ -30,7 +30,6 @@ sys.path.insert(0, str(REPO))
 
 from bench import fhirserver as fhir  # noqa: E402
 from bench import report  # noqa: E402
-from bench.breakdown import run_breakdown  # noqa: E402
 from bench.records import padded_bundle, request_body  # noqa: E402
 from bench.server import Gunicorn, running  # noqa: E402
 from bench.stats import summarize  # noqa: E402
@@ -128,7 +127,8 @@ def run_scenario(scenario: Scenario, quick: bool, gunicorn: Gunicorn) -> dict[st
         url = f"{base}/cds-services/{scenario.service_id}"
         out["load"] = [load_run(url, body_file, c, scenario, quick) for c in CONCURRENCY]
     _print_load(out["load"])
-    out["breakdown"] = _breakdown(raw, scenario.service_id, iterations)
+    del body, raw
+    out["breakdown"] = _breakdown(body_file, scenario.service_id, iterations)
     return out
 
 
@@ -160,16 +160,22 @@ def run_fallback(scenario: Scenario, quick: bool, gunicorn: Gunicorn, body_file:
             "server": server.name, "loaded": loaded, "page_size": FALLBACK_PAGE_SIZE,
             "workers": settings.fhir_workers, "queries": fhir.time_queries(server, paths, rounds),
             "burst": fhir.time_parallel_burst(server, paths, settings.fhir_workers, rounds)}
-        out["breakdown"] = _breakdown(raw, scenario.service_id, iterations, settings)
+        out["breakdown"] = _breakdown(body_file, scenario.service_id, iterations, server.base_url)
     return out
 
 
-def _breakdown(raw: bytes, service_id: str, iterations: int, settings: Settings | None = None) -> dict | None:
-    try:
-        result = run_breakdown(raw, service_id, iterations=iterations, settings=settings)
-    except (ImportError, RuntimeError) as exc:  # the profile/rules/cards packages may not be there yet
-        print(f"   breakdown unavailable: {type(exc).__name__}: {exc}", flush=True)
-        return None
+def _breakdown(body_file: Path, service_id: str, iterations: int,
+               allowed_fhir_server: str | None = None) -> dict | None:
+    """The in-process breakdown, run in a fresh process (a clean heap, like a gunicorn worker's)."""
+    with tempfile.TemporaryDirectory(prefix="net-cds-bench-") as tmp:
+        out_file = Path(tmp) / "breakdown.json"
+        cmd = [sys.executable, "-m", "bench.breakdown", str(body_file), service_id, str(iterations), str(out_file)]
+        done = subprocess.run(cmd + ([allowed_fhir_server] if allowed_fhir_server else []), cwd=REPO,
+                              capture_output=True, text=True, timeout=900)
+        if done.returncode != 0:
+            print(f"   breakdown failed: {done.stderr.strip().splitlines()[-1:]}", flush=True)
+            return None
+        result = json.loads(out_file.read_text(encoding="utf-8"))
     steps = "  ".join(f"{k}={v['p50_ms']:.2f}" for k, v in result["steps"].items())
     print(f"   breakdown p50 ms: {steps}  | sum={result['sum_p50_ms']:.1f} wsgi={result['wsgi']['p50_ms']:.1f}",
           flush=True)
