@@ -204,7 +204,7 @@ def build_profile(record: PatientRecord, today: date | None = None) -> PatientPr
     """The patient profile (sections 2 and 3) of one record, every value with its provenance."""
     today = today or date.today()
     c = collect(record, today)
-    p = PatientProfile(patient_id=record.patient_id)
+    p = PatientProfile(patient_id=record.patient_id, as_of=today.isoformat())
     p.notes.extend(record.notes)
     _derive(p, record, c, today)
     return p
@@ -242,7 +242,8 @@ def _derive(p: PatientProfile, record: PatientRecord, c: Collected, today: date)
     p.tumor_burden = disease.latest_fact(c.findings.get("tumor_burden", []))
     p.resectable = disease.latest_fact(c.findings.get("resectable", []))
     p.hepatic_predominant = disease.latest_fact(c.findings.get("hepatic_predominant", []))
-    p.symptomatic = _symptomatic(disease.latest_fact(c.findings.get("symptomatic", [])), p.functional_syndrome)
+    p.symptoms_observed = disease.latest_fact(c.findings.get("symptomatic", []))
+    p.symptomatic = _symptomatic(p.symptoms_observed, p.functional_syndrome)
 
     mets = [h.source for h in c.conditions if h.metastases]
     p.stage = disease.stage_fact(mets, c.resections, remission)
@@ -275,7 +276,8 @@ def _age(record: PatientRecord, today: date) -> Fact[int]:
     patient = record.patient
     if not isinstance(patient, dict):
         return Fact(None, notes=("no Patient resource",))
-    birth = as_str(patient.get("birthDate"))
+    raw = patient.get("birthDate")
+    birth = raw if isinstance(raw, str) else None
     born = parse_date(birth)
     if born is None:
         return Fact(None, notes=("no readable birthDate",))

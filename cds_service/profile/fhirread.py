@@ -68,7 +68,9 @@ def parse_date(value: str | None) -> date | None:
             return date(int(value[0:4]), int(value[5:7]), int(value[8:10]))
         if len(value) >= 7 and value[4] == "-":
             return date(int(value[0:4]), int(value[5:7]), 1)
-        return date(int(value[0:4]), 1, 1)
+        if len(value) == 4 and value.isdigit():
+            return date(int(value), 1, 1)
+        return None
     except ValueError:
         return None
 

@@ -300,7 +300,21 @@ def classify_draft(record: PatientRecord, raw: Any) -> DraftOrder | None:
     long_acting = _long_acting(record, resource, display) if therapy == "ssa" else None
     rid = as_str(resource.get("id"))
     ref = reference_of(resource) if rid else (as_str(as_dict(raw).get("fullUrl")) or reference_of(resource))
-    return DraftOrder(ref, rtype, therapy, display, long_acting, doses, resource, tuple(notes))  # type: ignore[arg-type]
+    return DraftOrder(ref, rtype, therapy, display, long_acting, doses, resource, tuple(notes),  # type: ignore[arg-type]
+                      date=_planned_date(resource))
+
+
+def _planned_date(resource: dict[str, Any]) -> str | None:
+    """When the order is planned for: occurrence[x], timing boundsPeriod.start or first event, else authoredOn."""
+    when = first_date(resource, "occurrenceDateTime", "occurrencePeriod.start")
+    if when:
+        return when
+    start, _, events = _timing_bounds(resource)
+    if parse_date(start):
+        return start
+    if events:
+        return min(events, key=parse_date)  # type: ignore[arg-type,return-value]
+    return first_date(resource, "authoredOn")
 
 
 def _long_acting(record: PatientRecord, resource: dict[str, Any], display: str) -> bool:

@@ -212,3 +212,12 @@ def test_metastases_only_before_resection_are_resected() -> None:
 def test_age_from_birth_date() -> None:
     p = profile()
     assert p.age.value == 66 and p.age.sources[0].reference == "Patient/p1"
+
+
+def test_symptoms_observed_keeps_the_explicit_finding_under_a_syndrome() -> None:
+    p = profile(ileal_net(), condition("E34.0"), clinical_finding("symptomatic", valueBoolean=False))
+    assert p.symptoms_observed.value is False and p.symptomatic.value is True
+
+
+def test_profile_as_of_is_the_reference_date() -> None:
+    assert profile().as_of == "2026-11-28"

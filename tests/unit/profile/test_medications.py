@@ -230,3 +230,19 @@ def test_draft_that_fails_strict_validation_still_classified() -> None:
               "medicationCodeableConcept": {"coding": {"system": RXNORM, "code": "7646"}}, "subject": "nobody"}
     order = profile(drafts=[broken, "junk", {"resource": _draft("Sutent")}]).draft_orders
     assert [o.therapy for o in order] == ["ppi", "sunitinib"]
+
+
+@pytest.mark.parametrize(("extra", "when"), [
+    ({"dosageInstruction": [{"timing": {"repeat": {"boundsPeriod": {"start": "2026-12-01"}}}}]}, "2026-12-01"),
+    ({"dosageInstruction": [{"timing": {"event": ["2026-12-20", "2026-12-05"]}}]}, "2026-12-05"),
+    ({"authoredOn": "2026-11-27"}, "2026-11-27"),
+    ({}, None),
+])
+def test_draft_order_date(extra: dict, when: str | None) -> None:
+    assert profile(drafts=[_draft("octreotide LAR", **extra)]).draft_orders[0].date == when
+
+
+def test_draft_service_request_date_from_occurrence() -> None:
+    sr = {"resourceType": "ServiceRequest", "id": "sr-d", "status": "draft", "intent": "order",
+          "code": {"text": "Lutathera"}, "occurrenceDateTime": "2026-12-15", "authoredOn": "2026-11-28"}
+    assert profile(drafts=[sr]).draft_orders[0].date == "2026-12-15"
