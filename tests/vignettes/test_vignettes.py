@@ -6,6 +6,9 @@ sample patients walk every therapy rule path, and every card of every input is v
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from tests.vignettes.vignette_support import (
@@ -118,3 +121,22 @@ def test_sample_shows_the_rules_it_lists(sample: Input) -> None:
     wanted = [r for r in listed if (r.startswith("O-") if prefix else not r.startswith("O-"))]
     got = on_a_card(sample)
     assert [r for r in wanted if r not in got] == [], f"{sample.id} fired {sorted(got)}"
+
+
+SEEDS = Path("/work/shared/seeds")
+
+
+@pytest.mark.skipif(not SEEDS.exists(), reason="seed texts not available")
+def test_no_rendered_card_copies_a_seed_sentence() -> None:
+    n = 7
+    words = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+    grams = set()
+    for path in SEEDS.glob("*.txt"):
+        w = words.findall(path.read_text(errors="ignore").lower())
+        grams |= {tuple(w[i:i + n]) for i in range(len(w) - n + 1)}
+    copied = set()
+    for inp in all_inputs():
+        for c in outcome(inp).cards:
+            w = words.findall((c["summary"] + " " + c["detail"]).lower())
+            copied |= {" ".join(w[i:i + n]) for i in range(len(w) - n + 1) if tuple(w[i:i + n]) in grams}
+    assert not copied, copied
