@@ -299,9 +299,9 @@ class Patient:
         return self.add(res, suffix)
 
     def ki67(self, value: float | None, date: str, suffix: str = "ki67", note: str | None = None,
-             value_string: str | None = None) -> str:
+             value_string: str | None = None, unit: str = "%") -> str:
         value_el = ({"valueString": value_string} if value_string is not None
-                    else {"valueQuantity": qty(value, "%")})
+                    else {"valueQuantity": qty(value, unit)})
         return self._obs(suffix, "laboratory",
                          cc(LOINC, "29593-1", "Cells.Ki-67 nuclear Ag/cells in Tissue by Immune stain",
                             "Ki-67 proliferation index"), date, value_el, note=note)
@@ -700,12 +700,12 @@ def sample_pnet_diabetes():
     p.condition("diabetes", "E11.9", "44054006", onset="2015-03-01")
     p.ki67(9, "2024-09-12")
     p.sstr("Ga-68 DOTATATE PET/CT", "positive", "2024-09-20", krenning=3)
-    p.med_statement("lanreotide", "2024-11-04", dose="120 mg deep SC every 4 weeks")
+    p.med_request("lanreotide", "2024-11-04", dose="120 mg deep SC every 4 weeks", timing=every_4_weeks())
     p.disease_status("progressing", "2026-11-06", note="CT: liver metastases +28 % (RECIST PD).")
     p.finding("tumor-burden", "high", "2026-11-06")
     p.lab("hba1c", 7.9, "2026-10-30", "H")
     p.lab("glucose", 168, "2026-10-30", "H")
-    p.lab("crcl", 71, "2026-10-30")
+    p.lab("egfr", 74, "2026-10-30", note="No Cockcroft-Gault CrCl on record.")
     p.lab("platelets", 240, "2026-10-30")
     p.ecog(1, "2026-11-06")
     d = Drafts("net-pnet-progressing-diabetes-everolimus", p)
@@ -1660,6 +1660,107 @@ def order_vignettes() -> list[Vignette]:
     return out
 
 
+def reading_vignettes() -> list[Vignette]:
+    """Section 2 reading rules the therapy rules depend on: Ki-67 strings and fractions, discordant
+    grades, SSTR by Krenning score only, time windows, ECOG mapping, refuted or erroneous conditions."""
+    out = []
+    v = Vignette("GI-4-ki67-range-string", "GI-4", "Ki-67 sent as valueString '8-12 %': the upper bound (12 %, "
+                 "high-G2) grades it, so bulky SSTR-positive disease gets PRRT first line")
+    gi_net(v, None, "8249/3")
+    v.patient.ki67(None, "2026-05-12", value_string="8-12 %")
+    pet(v, krenning=4)
+    v.patient.finding("tumor-burden", "high", "2026-10-20")
+    v.patient.finding("resectable", False, "2026-10-20")
+    eligible_labs(v)
+    out.append(v.expects(["prrt-first-line"], ["ssa-first-line", "grade-unknown"]))
+
+    v = Vignette("GI-4-ki67-fraction", "GI-4", "Ki-67 sent as a fraction 0.15 with unit '1': read as 15 % "
+                 "(high-G2), PRRT first line for bulky SSTR-positive disease")
+    gi_net(v, None, "8249/3")
+    v.patient.ki67(0.15, "2026-05-12", unit="1")
+    pet(v, krenning=4)
+    v.patient.finding("tumor-burden", "high", "2026-10-20")
+    v.patient.finding("resectable", False, "2026-10-20")
+    eligible_labs(v)
+    out.append(v.expects(["prrt-first-line"], ["ssa-first-line", "grade-unknown"]))
+
+    v = Vignette("X-1-ki67-out-of-range", "X-1", "Ki-67 of 150 % is rejected (never clamped): grade unknown")
+    gi_net(v, None)
+    v.patient.ki67(150, "2026-05-12")
+    pet(v)
+    out.append(v.expects(["grade-unknown"], ["prrt-first-line", "g3-net-first-line", "nec-first-line"]))
+
+    v = Vignette("G3-1-discordant", "G3-1", "Ki-67 15 % but 25 mitoses/2 mm2 on the same specimen: the higher "
+                 "grade (G3) wins; progressing bulky pNET gets the G3 NET card")
+    pnet(v, 15, "8249/3")
+    v.patient.mitoses(25, "2026-05-12")
+    pet(v, krenning=2)
+    progressing(v)
+    v.patient.finding("tumor-burden", "high", "2026-11-05")
+    out.append(v.expects(["g3-net-first-line"], ["after-ssa-pnet", "ssa-first-line", "nec-first-line",
+                                                  "cytoreduction-first-line"]))
+
+    v = Vignette("G3-1-latest-specimen", "G3-1", "Ki-67 2 % on the 2023 primary, 28 % on a 2026 liver biopsy: "
+                 "the latest specimens grade the tumour (G3)")
+    pnet(v, None, "8249/3", onset="2023-02-01")
+    v.patient.ki67(2, "2023-02-10", suffix="ki67-2023")
+    v.patient.ki67(28, "2026-10-02", suffix="ki67-2026", note="Liver biopsy")
+    pet(v, krenning=2)
+    progressing(v)
+    v.patient.finding("tumor-burden", "high", "2026-11-05")
+    out.append(v.expects(["g3-net-first-line"], ["surveillance", "ssa-first-line", "nec-first-line"]))
+
+    v = Vignette("GI-6-krenning-only", "GI-6", "SSTR-PET result given only as a Krenning score of 3 (no value, no "
+                 "interpretation): positive, PRRT after SSA")
+    gi_net(v, 7, "8249/3")
+    ref = v.patient._obs("sstr", "imaging", cc(FINDINGS, "sstr-status", "Somatostatin receptor status",
+                                               "Ga-68 DOTATATE PET/CT"), "2026-05-20",
+                         note="Liver metastases avid, uptake above liver.")
+    v.patient._obs("sstr-krenning", "imaging", cc(FINDINGS, "krenning-score", "Krenning score", "Krenning score"),
+                   "2026-05-20", {"valueInteger": 3}, derivedFrom=[{"reference": ref}])
+    on_ssa(v)
+    progressing(v)
+    eligible_labs(v)
+    out.append(v.expects(["prrt-after-ssa"], ["sstr-imaging-needed", "targeted-later-line"]))
+
+    v = Vignette("O-PRRT-1-stale-labs", "O-PRRT-1", "Lu-177 dotatate drafted; CrCl, platelets and KPS are from "
+                 "June (older than 90 days): each criterion unknown", "order-sign")
+    gi_net(v, 7, "8249/3")
+    pet(v)
+    on_ssa(v)
+    eligible_labs(v, date="2026-06-01")
+    v.draft().order("lutathera", "lutathera", dose="7.4 GBq IV, cycle 1 of 4")
+    out.append(v.expects(["prrt-eligibility"], [], indicators={"prrt-eligibility": "warning"}))
+
+    v = Vignette("O-PRRT-1-ecog", "O-PRRT-1", "Lu-177 dotatate drafted, ECOG 3 (KPS <=40): performance criterion "
+                 "fails", "order-sign")
+    gi_net(v, 7, "8249/3")
+    pet(v)
+    on_ssa(v)
+    eligible_labs(v, kps=None)
+    v.patient.ecog(3, "2026-11-10")
+    v.draft().order("lutathera", "lutathera", dose="7.4 GBq IV, cycle 1 of 4")
+    out.append(v.expects(["prrt-eligibility"], [], indicators={"prrt-eligibility": "warning"}))
+
+    v = Vignette("scope-refuted-nen", "scope", "A refuted pNET and an entered-in-error NEC: no NEN, no card")
+    v.patient.condition("pnet", "C25.4", "254612002", onset="2026-03-01", verification="refuted",
+                        note="Pancreatic lesion was an intrapancreatic spleen on SSTR-PET/biopsy.")
+    v.patient.condition("nec", "C7A.1", onset="2026-03-01", verification="entered-in-error",
+                        note="Entered on the wrong patient.")
+    out.append(v.expects([], [], no_cards=True))
+
+    v = Vignette("F-4-no-metastasis-after", "F-4", "Resected rectal NET, Condition still 'active' on the problem "
+                 "list but a resection and no metastatic site: stage resected, post-resection surveillance")
+    v.patient.condition("rectal-net", "C7A.026", "445238008", onset="2025-09-01", morphology="8240/3",
+                        site="rectum")
+    v.patient.procedure("resection", "Low anterior resection of rectum", "2025-10-06",
+                        ("45111", "Proctectomy; partial resection of rectum, transabdominal approach"))
+    v.patient.ki67(4, "2025-10-06")
+    out.append(v.expects(["post-resection-surveillance"], ["sstr-imaging-needed", "surveillance",
+                                                           "ssa-first-line"]))
+    return out
+
+
 def hostile_vignettes() -> list[Vignette]:
     out = []
     v = Vignette("hostile-decimal-string", "GI-6", "Decimals sent as strings (Ki-67 '7.5', CrCl '72.5', platelets "
@@ -1725,7 +1826,8 @@ def write_vignettes() -> None:
     for old in list(cases.glob("*.json")) + list((cases / "drafts").glob("*.json")):
         old.unlink()
     entries = {}
-    for v in therapy_vignettes() + cross_cutting_vignettes() + order_vignettes() + hostile_vignettes():
+    for v in (therapy_vignettes() + cross_cutting_vignettes() + order_vignettes() + reading_vignettes()
+              + hostile_vignettes()):
         bundle = v.patient.bundle()
         for mutate in v.mutations:
             mutate(bundle)
@@ -1757,6 +1859,14 @@ LOINC for Ki-67 (29593-1), labs and disease status (97509-4), RxNorm (plus ATC o
 `https://fhir.net-cds.org/CodeSystem/clinical-findings` for SSTR status, Krenning score, mitotic count,
 tumour burden, symptoms, resectability and hepatic predominance. SSTR imaging has no LOINC code: its
 modality is in `code.text` (Ga-68 DOTATATE PET/CT, In-111 pentetreotide SPECT).
+
+The samples vary the encodings an EHR sends: MedicationStatement, MedicationRequest and
+MedicationAdministration; SSTR results as Observation (value and interpretation) or DiagnosticReport
+(`conclusionCode`), with or without a Krenning score; Karnofsky or ECOG; CrCl or (flagged) eGFR; ICD-10-CM
+E34.0 and the FY2026 E34.00; liver metastases as C7B.02 or C78.7; draft-orders Bundles with and without
+`type`. `scope` in the rules column means model section 1 (no NEN, or an out-of-scope NEN: no card).
+Minimal per-rule cases (one or more per rule id, with expected topics) are in `tests/vignettes/cases/`
+and `tests/vignettes/expectations.yaml`.
 
 | id | what it shows | rule ids | draft orders (order-sign) |
 |---|---|---|---|
