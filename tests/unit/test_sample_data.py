@@ -9,6 +9,7 @@ model (net-decision-model.md sections 4-5).
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,14 +58,17 @@ def _load(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+@functools.cache
 def _index() -> dict:
     return yaml.safe_load((SAMPLES / "index.yaml").read_text(encoding="utf-8"))
 
 
+@functools.cache
 def _expectations() -> dict:
     return yaml.safe_load(EXPECTATIONS.read_text(encoding="utf-8"))["cases"]
 
 
+@functools.cache
 def _hostile_files() -> set[Path]:
     hostile = set()
     for name, exp in _expectations().items():
@@ -83,6 +87,7 @@ def _draft_files() -> list[Path]:
     return sorted((SAMPLES / "drafts").glob("*.json")) + sorted((CASES / "drafts").glob("*.json"))
 
 
+@functools.cache
 def _draft_owner() -> dict[Path, Path]:
     """Draft file -> the patient bundle it belongs to (from index.yaml and expectations.yaml)."""
     owner = {}
