@@ -1510,9 +1510,10 @@ def order_vignettes() -> list[Vignette]:
     out.append(v.expects(["ssa-nec"], [], indicators={"ssa-nec": crit},
                          suggestions={"ssa-nec": ["delete:MedicationRequest"]}))
 
-    v = Vignette("O-SSA-1-atc", "O-SSA-1", "NEC, lanreotide drafted coded by ATC only (H01CB03)", "order-sign")
+    v = Vignette("O-SSA-1-atc", "O-SSA-1", "NEC, octreotide drafted coded by ATC only (H01CB02, no text)",
+                 "order-sign")
     nec(v)
-    v.draft().order("lanreotide", "lanreotide", coding="atc", timing=every_4_weeks())
+    v.draft().order("octreotide-lar", "octreotide", coding="atc", timing=every_4_weeks())
     out.append(v.expects(["ssa-nec"], [], indicators={"ssa-nec": crit},
                          suggestions={"ssa-nec": ["delete:MedicationRequest"]}))
 
