@@ -5,6 +5,8 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 _not_blank = validate.Length(min=1)
+# FHIR R4 id: the patient id is substituted into fallback query paths, so nothing else is accepted.
+_fhir_id = validate.Regexp(r"^[A-Za-z0-9\-.]{1,64}$", error="must be a FHIR id ([A-Za-z0-9-.], at most 64).")
 
 
 class _Lenient(Schema):
@@ -28,7 +30,7 @@ class BundleSchema(_Lenient):
 
 class PatientViewContextSchema(_Lenient):
     userId = fields.String(required=True, validate=_not_blank)
-    patientId = fields.String(required=True, validate=_not_blank)
+    patientId = fields.String(required=True, validate=_fhir_id)
     encounterId = fields.String()
 
 

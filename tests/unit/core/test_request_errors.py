@@ -127,3 +127,13 @@ def test_prefetch_key_with_a_bare_string_is_400_naming_the_key(client):
     response = client.post(PV, json=body)
     assert response.status_code == 400
     assert expression(response) == "prefetch.conditions"
+
+
+@pytest.mark.parametrize("patient_id", ["../../admin", "p1&_include=*", "p 1", "x" * 65, ""])
+def test_patient_id_must_be_a_fhir_id(client, patient_id):
+    """The patient id goes into fallback query paths: only a FHIR id is accepted."""
+    body = valid_body()
+    body["context"]["patientId"] = patient_id
+    response = client.post(PV, json=body)
+    assert response.status_code == 400
+    assert expression(response) == "context.patientId"
