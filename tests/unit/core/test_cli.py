@@ -1,0 +1,40 @@
+"""The `net-cds` CLI as a new user runs it: samples list, and call on the embedded default."""
+
+from __future__ import annotations
+
+import json
+
+from cds_service.cli import main
+from cds_service.samples import list_samples
+
+
+def test_samples_list_names_every_sample(capsys):
+    assert main(["samples", "list"]) == 0
+    out = capsys.readouterr().out
+    for sample in list_samples():
+        assert sample.id in out
+
+
+def test_call_patient_view_on_a_sample_prints_cards(capsys):
+    assert main(["call", "patient-view", "--patient", "net-si-progressing-on-ssa"]) == 0
+    out = capsys.readouterr().out
+    assert "topic: net-profile" in out
+    assert "topic: prrt-after-ssa" in out  # GI-6: progressing on SSA, SSTR positive
+
+
+def test_call_json_is_a_cds_hooks_response(capsys):
+    assert main(["call", "order-sign", "--patient", "net-pnet-gastrinoma", "--json"]) == 0
+    response = json.loads(capsys.readouterr().out)
+    topics = [c["source"]["topic"]["code"] for c in response["cards"]]
+    assert "ppi-gastrinoma-dosing" in topics  # O-PPI-3: once-daily PPI draft in ZES
+
+
+def test_call_unknown_sample_says_so(capsys):
+    assert main(["call", "patient-view", "--patient", "nobody"]) == 2
+    assert "No sample patient 'nobody'" in capsys.readouterr().err
+
+
+def test_call_against_unreachable_fhir_server_reports_412(capsys):
+    code = main(["call", "patient-view", "--patient", "p1", "--fhir-server", "http://127.0.0.1:9/fhir"])
+    assert code == 1
+    assert "HTTP 412" in capsys.readouterr().err
