@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
@@ -27,8 +29,16 @@ class FetchError(Exception):
     """A fallback query failed; the message names the query, never the token."""
 
 
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024  # one page of FHIR JSON; more is refused, not buffered
+
+
 class _TimeoutSession(requests.Session):
-    """A session whose requests always time out and never follow redirects (they could leave the server)."""
+    """A session whose requests never follow redirects (they could leave the server) and always end in time.
+
+    `timeout` bounds the whole request, not just each socket read: the body is streamed and a server that
+    trickles bytes is cut off at the deadline, so a worker thread is never held longer than that (the
+    response headers themselves are bounded per read only, by requests' read timeout).
+    """
 
     def __init__(self, timeout: float, pool_size: int) -> None:
         super().__init__()
@@ -39,9 +49,36 @@ class _TimeoutSession(requests.Session):
         self.mount("https://", adapter)
 
     def request(self, method, url, **kwargs):  # type: ignore[override]
+        deadline = time.monotonic() + self.timeout
         kwargs.setdefault("timeout", self.timeout)
         kwargs["allow_redirects"] = False
-        return super().request(method, url, **kwargs)
+        kwargs["stream"] = True
+        response = super().request(method, url, **kwargs)
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in _chunks(response):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_RESPONSE_BYTES:
+                    raise requests.exceptions.ContentDecodingError(f"response larger than {MAX_RESPONSE_BYTES} bytes")
+                if time.monotonic() > deadline:
+                    raise requests.exceptions.ReadTimeout(f"response not complete within {self.timeout} s")
+            response._content = b"".join(chunks)  # what requests does when not streaming
+        finally:
+            response.close()
+        return response
+
+
+def _chunks(response: requests.Response) -> Iterator[bytes]:
+    """The body as it arrives: urllib3 2's read1 returns what is there instead of waiting for a full chunk
+    (iter_content would wait for 64 KiB, byte by trickled byte)."""
+    raw = response.raw
+    if hasattr(raw, "read1"):
+        while chunk := raw.read1(64 * 1024, decode_content=True):
+            yield chunk
+    else:  # urllib3 1.x
+        yield from response.iter_content(1024)
 
 
 _servers: dict[tuple[str, float], FHIRServer] = {}

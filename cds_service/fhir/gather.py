@@ -9,6 +9,7 @@ fetched is a 412. A failed optional query becomes a data-quality note, never a s
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
@@ -96,6 +97,7 @@ def _add_all(record: PatientRecord, resources: list[tuple[dict, str | None]], ke
 def gather_record(service: CdsService, call: HookCall, settings: Settings) -> PatientRecord:
     """The patient's data for this call, or PreconditionFailed when required data cannot be had."""
     record = PatientRecord(patient_id=call.patient_id)
+    deadline = time.monotonic() + settings.fhir_total_timeout  # for every fallback request of this call
     to_fetch: list[PrefetchQuery] = []
     for query in service.queries:
         if query.key not in call.prefetch:
@@ -120,9 +122,9 @@ def gather_record(service: CdsService, call: HookCall, settings: Settings) -> Pa
 
     fetcher = _fetcher(call, settings) if to_fetch or call.fhir_server else None
     if to_fetch:
-        _fetch_missing(record, to_fetch, fetcher, call, settings)
+        _fetch_missing(record, to_fetch, fetcher, call, settings, deadline)
     _add_draft_orders(record, call.draft_orders)
-    _resolve_medications(record, fetcher)
+    _resolve_medications(record, fetcher, settings, deadline)
     return record
 
 
@@ -144,14 +146,14 @@ def _fetch_one(fetcher: FhirFetcher, query: PrefetchQuery, patient_id: str) -> l
 
 
 def _fetch_missing(record: PatientRecord, queries: list[PrefetchQuery], fetcher: FhirFetcher | Exception | None,
-                   call: HookCall, settings: Settings) -> None:
+                   call: HookCall, settings: Settings, deadline: float) -> None:
     if not isinstance(fetcher, FhirFetcher):
         failure = fetcher if isinstance(fetcher, Exception) else PreconditionFailed("No FHIR server.")
         _fail_queries(record, queries, str(failure), failure)
         return
     pool = _pool(settings)
     futures = {pool.submit(_fetch_one, fetcher, q, call.patient_id): q for q in queries}
-    done, _ = wait(futures, timeout=settings.fhir_total_timeout)
+    done, _ = wait(futures, timeout=max(0.0, deadline - time.monotonic()))
     failed: list[tuple[PrefetchQuery, str]] = []
     for future, query in futures.items():
         if future not in done:
@@ -197,8 +199,12 @@ def _add_draft_orders(record: PatientRecord, draft_orders: dict | None) -> None:
             record.add_alias(full_url, resource)
 
 
-def _resolve_medications(record: PatientRecord, fetcher: FhirFetcher | Exception | None) -> None:
-    """Fetch Medications referenced by medication resources and drafts but not in the record."""
+def _resolve_medications(record: PatientRecord, fetcher: FhirFetcher | Exception | None, settings: Settings,
+                         deadline: float) -> None:
+    """Fetch Medications referenced by medication resources and drafts but not in the record.
+
+    The reads run in parallel and share the call's total timeout with the searches before them.
+    """
     missing: set[str] = set()
     for resource in [*record.of_type(*_MEDICATION_TYPES), *record.draft_orders]:
         ref = resource.get("medicationReference")
@@ -206,16 +212,31 @@ def _resolve_medications(record: PatientRecord, fetcher: FhirFetcher | Exception
         if not isinstance(target, str) or target.startswith("#") or record.get(target) is not None:
             continue
         missing.add(target)
+    reads = {}
     for target in sorted(missing):
         if not isinstance(fetcher, FhirFetcher) or not target.startswith("Medication/"):
             record.note(f"{target} is referenced but not available; the medication was read from its text.",
                         target)
             continue
-        try:
-            medication = fetcher.read(target)
-        except FetchError as exc:
-            record.note(f"{target} could not be fetched ({exc}).", target)
+        reads[target] = _pool(settings).submit(fetcher.read, target)
+    if not reads:
+        return
+    done, _ = wait(reads.values(), timeout=max(0.0, deadline - time.monotonic()))
+    for target, future in reads.items():
+        if future not in done:
+            future.cancel()
+            record.note(f"{target} could not be fetched (no answer within {settings.fhir_total_timeout} s).",
+                        target)
             continue
+        error = future.exception()
+        if isinstance(error, FetchError):
+            record.note(f"{target} could not be fetched ({error}).", target)
+            continue
+        if error is not None:
+            log.warning("fallback read of a Medication failed: %s", type(error).__name__)
+            record.note(f"{target} could not be fetched (read failed).", target)
+            continue
+        medication = future.result()
         if medication:
             record.add(medication)
         else:
