@@ -8,6 +8,7 @@ selectionBehavior and overrideReasons (on warning and critical cards). Nothing n
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from typing import Any
@@ -17,13 +18,21 @@ from cds_service.cards.suggestions import build_suggestions, prune
 from cds_service.profile.model import PatientProfile
 from cds_service.rules.findings import Finding
 
+log = logging.getLogger(__name__)
+
 SUMMARY_MAX = 139  # CDS Hooks: strictly fewer than 140 characters
 
 
 def render_cards(findings: list[Finding], profile: PatientProfile) -> list[dict]:
     """One CDS Hooks card per finding, in the findings' order."""
     data = card_data()
-    return [render_card(f, profile, data) for f in findings]
+    cards = []
+    for f in findings:
+        try:
+            cards.append(render_card(f, profile, data))
+        except Exception:  # a template bug must not take the other cards down; logged as an error
+            log.exception("rendering the card of rule %s failed", f.rule_id)
+    return cards
 
 
 def render_card(finding: Finding, profile: PatientProfile, data: CardData | None = None) -> dict:

@@ -59,6 +59,17 @@ def _safe(rule: Rule, fn: Callable[[], Check]) -> Check:
         return Check(False, "error while evaluating the rule (logged)")
 
 
+def _build(rule: Rule, *args: object) -> Finding | None:
+    """The rule's finding, or None (logged) when building it fails: one broken rule, not all cards."""
+    if rule.build is None:
+        return None
+    try:
+        return rule.build(*args)
+    except Exception:
+        log.exception("building the finding of rule %s failed", rule.id)
+        return None
+
+
 def _suppressed(rule: Rule, profile: PatientProfile, *args: object) -> str | None:
     return rule.suppress(profile, *args) if rule.suppress else None
 
@@ -99,11 +110,11 @@ def _select_one(rules: list[Rule], profile: PatientProfile) -> tuple[Finding | N
         prechecks = [(r, c) for r, c in unknown if r.precheck]
         unknown = [(r, c) for r, c in unknown if not r.precheck]
     head_rule, head_check = chosen if chosen is not None else _conditional_head(unknown)
-    card = head_rule.build(profile, head_check) if head_rule.build else None
+    card = _build(head_rule, profile, head_check)
     if card is None:
         return None, evaluations
     for r, c in prechecks:
-        built = r.build(profile, c) if r.build else None
+        built = _build(r, profile, c)
         card.prechecks.append(Branch(r.id, r.topic, c.missing, tuple(built.options) if built else ()))
         card.add_missing(*c.missing)
         evaluations.append(_evaluation(r, "unknown", f"{c.reason} -> 'check first' note on the "
@@ -111,7 +122,7 @@ def _select_one(rules: list[Rule], profile: PatientProfile) -> tuple[Finding | N
     if unknown:
         card.conditional = True
         for r, c in unknown + ([chosen] if chosen else []):
-            built = r.build(profile, c) if r.build else None
+            built = _build(r, profile, c)
             card.branches.append(Branch(r.id, r.topic, c.missing, tuple(built.options) if built else ()))
             card.add_missing(*c.missing)
             if built is not None and r is not head_rule:
@@ -155,8 +166,7 @@ def _patient_view(profile: PatientProfile) -> tuple[list[Finding], list[RuleEval
         c = _safe(r, lambda r=r: r.condition(profile))
         if why_not and c.ok is not False:
             evaluations.append(_evaluation(r, "suppressed", why_not, c))
-        elif c.ok is True and r.build:
-            f = r.build(profile, c)
+        elif c.ok is True and (f := _build(r, profile, c)) is not None:
             findings.append(f)
             evaluations.append(_evaluation(r, "fired", c.reason, c, f))
         else:
@@ -168,8 +178,7 @@ def _patient_view(profile: PatientProfile) -> tuple[list[Finding], list[RuleEval
     evaluations += evs
     for r in by_kind.get("addendum", []):
         c = _safe(r, lambda r=r: r.condition(profile, host))
-        if c.ok is True and host is not None and r.build:
-            add = r.build(profile, c, host)
+        if c.ok is True and host is not None and (add := _build(r, profile, c, host)) is not None:
             _merge_addendum(host, add)
             evaluations.append(_evaluation(r, "fired", f"{c.reason} (in the {host.rule_id} card)", c, host))
         else:
@@ -207,9 +216,11 @@ def _order_rule(r: Rule, profile: PatientProfile, order: DraftOrder) -> tuple[Fi
     why_not = _suppressed(r, profile, order)
     if why_not and c.ok is not False:
         return None, _evaluation(r, "suppressed", why_not, c, order_ref=order.reference)
-    if c.ok is False or r.build is None:
-        return None, _evaluation(r, "not-fired", c.reason, c, order_ref=order.reference)
-    f = r.build(profile, c, order)
+    f = _build(r, profile, c, order) if c.ok is not False else None
+    if f is None:
+        reason = c.reason if c.ok is False else f"{c.reason} (card could not be built; logged)"
+        return None, _evaluation(r, "not-fired" if c.ok is False else "error", reason, c,
+                                 order_ref=order.reference)
     if c.ok is None:
         f.conditional = True
         f.add_missing(*c.missing)
