@@ -97,22 +97,30 @@ def query_paths(service: CdsService, patient_id: str, page_size: int) -> dict[st
     return paths
 
 
-def _get_all(session: requests.Session, server: FhirServer, path: str) -> tuple[int, int]:
-    """GET a read or a search with all its `next` pages; returns (HTTP requests, resources)."""
-    headers = {"Authorization": f"Bearer {server.token}", "Accept": "application/fhir+json"}
+def _get_all(session: requests.Session, server: FhirServer, path: str) -> tuple[int, int, int]:
+    """GET a read or a search with all its `next` pages; returns (HTTP requests, resources, last status).
+
+    An error answer ends the query (as in the service, which then notes the query as failed).
+    Headers as the service's fallback sends them (fhirclient's Accept, the bearer token, strict search).
+    """
+    headers = {"Authorization": f"Bearer {server.token}", "Accept": "application/fhir+json",
+               "Accept-Charset": "UTF-8"}
+    if "?" in path:
+        headers["Prefer"] = "handling=strict"
     url = f"{server.base_url}/{path}"
     pages = resources = 0
     while url:
         response = session.get(url, headers=headers, timeout=30)
-        response.raise_for_status()
-        data = response.json()
         pages += 1
+        if response.status_code != 200:
+            return pages, resources, response.status_code
+        data = response.json()
         if data.get("resourceType") != "Bundle":
-            return pages, 1
+            return pages, 1, 200
         resources += len(data.get("entry") or ())
         url = next((urljoin(server.base_url + "/", link["url"]) for link in data.get("link") or ()
                     if link.get("relation") == "next"), None)
-    return pages, resources
+    return pages, resources, 200
 
 
 def time_queries(server: FhirServer, paths: dict[str, str], rounds: int = 30) -> dict[str, dict]:
@@ -121,13 +129,13 @@ def time_queries(server: FhirServer, paths: dict[str, str], rounds: int = 30) ->
     with requests.Session() as session:
         for key, path in paths.items():
             times: list[float] = []
-            pages = resources = 0
+            pages = resources = status = 0
             for i in range(rounds + 3):
                 t = time.perf_counter()
-                pages, resources = _get_all(session, server, path)
+                pages, resources, status = _get_all(session, server, path)
                 if i >= 3:
                     times.append((time.perf_counter() - t) * 1000)
-            out[key] = {"pages": pages, "resources": resources, "p50_ms": percentile(times, 50),
+            out[key] = {"pages": pages, "resources": resources, "status": status, "p50_ms": percentile(times, 50),
                         "p95_ms": percentile(times, 95), "p99_ms": percentile(times, 99)}
     return out
 

@@ -29,8 +29,8 @@ def _ms(value: Any) -> str:
 def load_table(results: dict[str, Any]) -> str:
     """One row per scenario and concurrency level."""
     rows = ["| scenario | resources | body KiB | concurrency | requests | p50 ms | p95 ms | p99 ms | req/s | "
-            "errors | cards | client CPU ms/req |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "errors | cards | client CPU ms/req | load avg |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, scenario in results["scenarios"].items():
         for run in scenario.get("load", []):
             s = run["summary"]
@@ -38,8 +38,15 @@ def load_table(results: dict[str, Any]) -> str:
             rows.append(f"| {name} | {scenario.get('resources', '–')} | {scenario.get('body_bytes', 0) / 1024:.0f} "
                         f"| {run['concurrency']} | {s['requests']} | {_ms(s['p50_ms'])} | {_ms(s['p95_ms'])} "
                         f"| {_ms(s['p99_ms'])} | {s['rps']:.0f} | {s['errors']} | {run.get('cards', '–')} "
-                        f"| {_ms(cpu)} |")
+                        f"| {_ms(cpu)} | {run.get('load_average_after', '–')} |")
     return "\n".join(rows)
+
+
+def cold_table(results: dict[str, Any]) -> str:
+    cells = [f"{name} {scenario['cold_ms']:.0f} ms" for name, scenario in results["scenarios"].items()
+             if scenario.get("cold_ms") is not None]
+    return "First request a freshly started worker answers (lazy imports, mappings and templates loaded on " \
+           "first use): " + (", ".join(cells) if cells else "–") + "."
 
 
 def breakdown_table(results: dict[str, Any]) -> str:
@@ -69,13 +76,13 @@ def fallback_section(results: dict[str, Any]) -> str:
         out.append(f"**{name}** against {direct['server']} ({direct['loaded']} resources loaded for the patient; "
                    f"page size {direct['page_size']}). Each query timed alone, sequentially, keep-alive:")
         out.append("")
-        out.append("| query | HTTP requests (pages) | resources | p50 ms | p95 ms | p99 ms |")
-        out.append("|---|---:|---:|---:|---:|---:|")
+        out.append("| query | HTTP status | HTTP requests (pages) | resources | p50 ms | p95 ms | p99 ms |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|")
         for key, q in direct["queries"].items():
-            out.append(f"| {key} | {q['pages']} | {q['resources']} | {_ms(q['p50_ms'])} | {_ms(q['p95_ms'])} "
-                       f"| {_ms(q['p99_ms'])} |")
+            out.append(f"| {key} | {q.get('status', 200)} | {q['pages']} | {q['resources']} | {_ms(q['p50_ms'])} "
+                       f"| {_ms(q['p95_ms'])} | {_ms(q['p99_ms'])} |")
         burst = direct["burst"]
-        out.append(f"| *all {len(direct['queries'])} at once, {direct['workers']} threads (direct)* | | | "
+        out.append(f"| *all {len(direct['queries'])} at once, {direct['workers']} threads (direct)* | | | | "
                    f"{_ms(burst['p50_ms'])} | {_ms(burst['p95_ms'])} | {_ms(burst['p99_ms'])} |")
         out.append("")
         verdict = direct.get("verdict")
@@ -112,6 +119,8 @@ def render(results: dict[str, Any]) -> str:
         "front of 2 workers, so latency there includes queueing).",
         "",
         load_table(results),
+        "",
+        cold_table(results),
         "",
         "### Where a request's time goes (in-process, same functions as the hooks blueprint)",
         "",

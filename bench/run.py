@@ -19,9 +19,12 @@ import platform
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 REPO = Path(__file__).resolve().parents[1]
 # `python bench/run.py` puts bench/ first on sys.path; import it as the package `bench` instead.
@@ -41,6 +44,8 @@ RESULTS = REPO / "bench" / "results"
 BENCHMARKS_MD = REPO / "BENCHMARKS.md"
 CONCURRENCY = (1, 8)
 FALLBACK_PAGE_SIZE = Settings().fhir_page_size
+# The service as a development deployment runs it (auth off), with its feedback database out of var/.
+BENCH_ENV = {"NET_CDS_FEEDBACK_DB": str(RESULTS / "feedback.sqlite3"), "NET_CDS_LOG_LEVEL": "WARNING"}
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,19 @@ SCENARIOS = {s.name: s for s in (
 )}
 
 
+def wait_for_quiet(limit: float = 1.0, patience_s: float = 90.0) -> float:
+    """Wait (at most `patience_s`) until the 1-minute load average is below `limit`; returns it.
+
+    Other work on this 2-core machine skews every figure; results record the load average seen.
+    """
+    deadline = time.monotonic() + patience_s
+    load = os.getloadavg()[0]
+    while load >= limit and time.monotonic() < deadline:
+        time.sleep(5)
+        load = os.getloadavg()[0]
+    return load
+
+
 def machine() -> dict[str, Any]:
     cpu = "unknown CPU"
     try:
@@ -88,6 +106,15 @@ def machine() -> dict[str, Any]:
                             text=True).stdout.strip()
     return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
             "platform": platform.platform(), "commit": commit}
+
+
+def cold_request(url: str, body: bytes) -> float:
+    """Milliseconds for the first hook call a freshly started worker answers (lazy imports included)."""
+    t = time.perf_counter()
+    response = httpx.post(url, content=body, headers={"Content-Type": "application/json"}, timeout=60)
+    elapsed = (time.perf_counter() - t) * 1000
+    print(f"   first request after start: {elapsed:.0f} ms (HTTP {response.status_code})", flush=True)
+    return elapsed
 
 
 def load_run(url: str, body_file: Path, concurrency: int, scenario: Scenario, quick: bool) -> dict[str, Any]:
@@ -108,14 +135,16 @@ def load_run(url: str, body_file: Path, concurrency: int, scenario: Scenario, qu
     return {"concurrency": concurrency, "bounds": {k: spec[k] for k in ("requests", "duration_s")},
             "summary": summarize(raw["latencies_ms"], raw["wall_s"], len(raw["errors"])),
             "statuses": raw["statuses"], "client_cpu_s": raw["client_cpu_s"], "cards": cards,
-            "error_kinds": sorted(set(raw["errors"]))[:5]}
+            "error_kinds": sorted(set(raw["errors"]))[:5], "load_average_after": round(os.getloadavg()[0], 2)}
 
 
 def run_scenario(scenario: Scenario, quick: bool, gunicorn: Gunicorn) -> dict[str, Any]:
-    print(f"== {scenario.name}: {scenario.title}", flush=True)
+    load_before = wait_for_quiet(patience_s=5 if quick else 90)
+    print(f"== {scenario.name}: {scenario.title} (load average {load_before:.2f})", flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     body_file = RESULTS / f"body-{scenario.name}.json"
-    out: dict[str, Any] = {"title": scenario.title, "resources": scenario.resources}
+    out: dict[str, Any] = {"title": scenario.title, "resources": scenario.resources,
+                           "load_average_before": round(load_before, 2)}
     iterations = 10 if quick else scenario.breakdown_iterations
     if scenario.fallback:
         return run_fallback(scenario, quick, gunicorn, body_file, out, iterations)
@@ -125,6 +154,7 @@ def run_scenario(scenario: Scenario, quick: bool, gunicorn: Gunicorn) -> dict[st
     out["body_bytes"] = len(raw)
     with running(gunicorn) as base:
         url = f"{base}/cds-services/{scenario.service_id}"
+        out["cold_ms"] = cold_request(url, raw)
         out["load"] = [load_run(url, body_file, c, scenario, quick) for c in CONCURRENCY]
     _print_load(out["load"])
     del body, raw
@@ -151,6 +181,7 @@ def run_fallback(scenario: Scenario, quick: bool, gunicorn: Gunicorn, body_file:
                                                            "NET_CDS_ALLOWED_FHIR_SERVERS": server.base_url}})
         with running(config) as base:
             url = f"{base}/cds-services/{scenario.service_id}"
+            out["cold_ms"] = cold_request(url, raw)
             out["load"] = [load_run(url, body_file, c, scenario, quick) for c in CONCURRENCY]
         _print_load(out["load"])
         paths = fhir.query_paths(service, scenario.sample_id, FALLBACK_PAGE_SIZE)
@@ -171,7 +202,7 @@ def _breakdown(body_file: Path, service_id: str, iterations: int,
         out_file = Path(tmp) / "breakdown.json"
         cmd = [sys.executable, "-m", "bench.breakdown", str(body_file), service_id, str(iterations), str(out_file)]
         done = subprocess.run(cmd + ([allowed_fhir_server] if allowed_fhir_server else []), cwd=REPO,
-                              capture_output=True, text=True, timeout=900)
+                              env={**os.environ, **BENCH_ENV}, capture_output=True, text=True, timeout=900)
         if done.returncode != 0:
             print(f"   breakdown failed: {done.stderr.strip().splitlines()[-1:]}", flush=True)
             return None
@@ -244,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-markdown", action="store_true", help="do not rewrite BENCHMARKS.md")
     args = parser.parse_args(argv)
     gunicorn = Gunicorn(workers=2, worker_class=args.worker_class, threads=args.threads,
-                        log_file=RESULTS / "gunicorn.log")
+                        log_file=RESULTS / "gunicorn.log", env=BENCH_ENV)
     RESULTS.mkdir(parents=True, exist_ok=True)
     latest_file = RESULTS / "latest.json"
     previous = json.loads(latest_file.read_text(encoding="utf-8")) if latest_file.exists() else {}

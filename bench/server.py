@@ -55,7 +55,7 @@ class Gunicorn:
     def command(self, port: int) -> list[str]:
         cmd = [str(VENV_BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(self.workers),
                "--worker-class", self.worker_class, "--keep-alive", str(self.keepalive),
-               "--timeout", "60", "--log-level", "warning"]
+               "--timeout", "60", "--log-level", "warning", "--access-logfile", "-"]  # as the Dockerfile
         if self.worker_class == "gthread":
             cmd += ["--threads", str(self.threads)]
         return [*cmd, "cds_service.wsgi:app"]
