@@ -113,4 +113,5 @@ def _summary(f: Finding, ctx: dict[str, Any], data: CardData) -> str:
 
 def _tidy(markdown: str) -> str:
     """Collapse runs of blank lines left by template conditionals."""
+    markdown = re.sub(r"([^\n])\n(#### )", r"\1\n\n\2", markdown)
     return re.sub(r"\n{3,}", "\n\n", markdown).strip() + "\n"

@@ -10,13 +10,14 @@ from __future__ import annotations
 from cds_service.profile.model import PatientProfile
 from cds_service.rules.common import (
     add_fact,
+    add_therapy_fact,
     comorbidity_flags,
     exposed,
     new_finding,
     progressing,
     sstr_imaging_positive,
 )
-from cds_service.rules.findings import Check, Finding, Option, all_of, any_of, check, shown, shown_criterion
+from cds_service.rules.findings import Check, Finding, Option, all_of, any_of, check, shown_criterion
 from cds_service.rules.registry import rule
 
 PRRT_OPTIONS = ("prrt-ssa", "prrt-retreatment-ssa")
@@ -113,16 +114,10 @@ def _build_gi_11(p: PatientProfile, c: Check, host: Finding | None) -> Finding:
     f = new_finding("GI-11", params={"functional": functional})
     add_fact(f, p, "functional")
     for t in exposed(p, "ssa"):
-        f.add_facts(shown("SSA", _fact_of(t)))
+        add_therapy_fact(f, t)
     if functional is None:
         f.add_missing("functional status (hormone-related symptoms)")
     return f
-
-
-def _fact_of(t):  # a TherapyExposure as a Fact, for display
-    from cds_service.profile.model import Fact
-
-    return Fact("active" if t.active else "stopped", None, t.start, t.sources)
 
 
 @rule("GI-11", hook="patient-view", kind="addendum", topic="ssa-continuation", group="addendum",

@@ -219,7 +219,11 @@ def add_fact(f: Finding, p: PatientProfile, name: str) -> None:
         else:
             shown_or_missing(f, "Symptomatic", p.symptomatic, "symptoms (tumour- or hormone-related)")
     elif name == "functional":
-        shown_or_missing(f, "Functional status", p.functional_syndrome, "functional status")
+        fs = p.functional_syndrome
+        if fs.value == "nonfunctional" and not fs.sources:  # inferred from the absence of a syndrome code
+            f.add_missing("functional syndrome: none coded (treated as nonfunctional)")
+        else:
+            shown_or_missing(f, "Functional status", fs, "functional status")
     elif name == "resectable":
         shown_or_missing(f, "Potentially resectable", p.resectable, "resectability (surgical assessment)")
     elif name == "hepatic":

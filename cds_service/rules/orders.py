@@ -23,6 +23,7 @@ from cds_service.rules.common import (
 from cds_service.rules.findings import (
     Check,
     Finding,
+    ShownFact,
     SuggestionSpec,
     all_of,
     any_of,
@@ -38,10 +39,21 @@ PRRT_CYCLE_DAYS = 56  # Lu-177 dotatate every 8 weeks
 WASHOUT_DAYS = 28
 
 
-def _order_finding(rule_id: str, order: DraftOrder, **kwargs) -> Finding:
+def _order_finding(rule_id: str, p: PatientProfile, order: DraftOrder, **kwargs) -> Finding:
     params = {"medication": order.medication_text or order.reference, "order_ref": order.reference,
               **kwargs.pop("params", {})}
-    return new_finding(rule_id, order_ref=order.reference, params=params, **kwargs)
+    f = new_finding(rule_id, order_ref=order.reference, params=params, **kwargs)
+    f.add_facts(drafted_fact(p, order))
+    return f
+
+
+def drafted_fact(p: PatientProfile, order: DraftOrder) -> ShownFact:
+    """The drafted order itself, dated by its planned date or the day it is being signed."""
+    value = order.medication_text or order.therapy or "order"
+    if order.doses_per_day is not None:
+        value += f", {order.doses_per_day:g} dose(s) per day"
+    when = order.date or today(p).isoformat()
+    return ShownFact("Drafted order", value, None, when[:10], (order.reference,))
 
 
 def _nen(p: PatientProfile) -> Check:
@@ -56,7 +68,7 @@ def _gastrinoma(p: PatientProfile) -> bool:
 
 
 def _build_o_ppi_1(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
-    f = _order_finding("O-PPI-1", order, suggestions=[SuggestionSpec("order-gastrin", recommended=True)])
+    f = _order_finding("O-PPI-1", p, order, suggestions=[SuggestionSpec("order-gastrin", recommended=True)])
     f.add_facts(shown("Primary site", p.primary_site))
     add_fact(f, p, "men1")
     f.add_missing("fasting serum gastrin")
@@ -82,7 +94,7 @@ def o_ppi_1(p: PatientProfile, order: DraftOrder) -> Check:
 
 
 def _build_o_ppi_2(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
-    f = _order_finding("O-PPI-2", order)
+    f = _order_finding("O-PPI-2", p, order)
     f.add_facts(shown_lab("Chromogranin A", lab(p, *CGA_KEYS)))
     return f
 
@@ -107,7 +119,7 @@ def o_ppi_2(p: PatientProfile, order: DraftOrder) -> Check:
 
 def _build_o_ppi_3(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
     known = order.doses_per_day is not None
-    f = _order_finding("O-PPI-3", order, suggestions=[SuggestionSpec("update-ppi-bid", recommended=known,
+    f = _order_finding("O-PPI-3", p, order, suggestions=[SuggestionSpec("update-ppi-bid", recommended=known,
                                                                      order_ref=order.reference)],
                        params={"doses_per_day": order.doses_per_day}, conditional=not known)
     add_fact(f, p, "functional")
@@ -131,7 +143,7 @@ def o_ppi_3(p: PatientProfile, order: DraftOrder) -> Check:
 
 
 def _build_o_ssa_1(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
-    f = _order_finding("O-SSA-1", order, suggestions=[SuggestionSpec("delete-draft", recommended=True,
+    f = _order_finding("O-SSA-1", p, order, suggestions=[SuggestionSpec("delete-draft", recommended=True,
                                                                      order_ref=order.reference)])
     f.add_facts(shown("Differentiation", p.differentiation))
     return f
@@ -151,7 +163,7 @@ def o_ssa_1(p: PatientProfile, order: DraftOrder) -> Check:
 
 def _build_o_ssa_2(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
     negative = p.sstr_status.value == "negative"
-    f = _order_finding("O-SSA-2", order, indicator="critical" if negative else "warning",
+    f = _order_finding("O-SSA-2", p, order, indicator="critical" if negative else "warning",
                        params={"sstr": p.sstr_status.value or "unknown"})
     add_fact(f, p, "functional")
     add_fact(f, p, "sstr")
@@ -172,7 +184,7 @@ def o_ssa_2(p: PatientProfile, order: DraftOrder) -> Check:
 
 
 def _build_o_ssa_3(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
-    f = _order_finding("O-SSA-3", order, suggestions=[SuggestionSpec("order-sstr-pet", recommended=True)],
+    f = _order_finding("O-SSA-3", p, order, suggestions=[SuggestionSpec("order-sstr-pet", recommended=True)],
                        params={"sstr": p.sstr_status.value or "unknown"})
     add_fact(f, p, "sstr")
     return f
@@ -191,7 +203,7 @@ def o_ssa_3(p: PatientProfile, order: DraftOrder) -> Check:
 
 
 def _build_o_ssa_4(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
-    f = _order_finding("O-SSA-4", order)
+    f = _order_finding("O-SSA-4", p, order)
     add_fact(f, p, "sstr")
     add_fact(f, p, "functional")
     return f
@@ -244,7 +256,7 @@ def _prrt_within_window(p: PatientProfile, order: DraftOrder) -> bool | None:
 
 def _build_o_ssa_5(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
     dates, undated = prrt_dates_ahead(p, order)
-    f = _order_finding("O-SSA-5", order, conditional=c.ok is None,
+    f = _order_finding("O-SSA-5", p, order, conditional=c.ok is None,
                        params={"prrt_dates": [d[:10] for d in dates], "long_acting": order.long_acting})
     for t in exposed(p, "prrt"):
         add_therapy_fact(f, t)
@@ -272,7 +284,7 @@ def o_ssa_5(p: PatientProfile, order: DraftOrder) -> Check:
 def _build_o_prrt_1(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
     nec = p.differentiation.value == "NEC"
     negative = p.sstr_status.value == "negative"
-    f = _order_finding("O-PRRT-1", order, indicator="critical" if nec or negative else "warning",
+    f = _order_finding("O-PRRT-1", p, order, indicator="critical" if nec or negative else "warning",
                        params={"nec": nec, "sstr": p.sstr_status.value or "unknown",
                                "imaging_positive": sstr_imaging_positive(p)})
     f.add_facts(shown("Differentiation", p.differentiation))
@@ -309,7 +321,7 @@ def o_prrt_1(p: PatientProfile, order: DraftOrder) -> Check:
 def _build_o_tki_1(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
     flags = comorbidity_flags(p)
     other = "sunitinib" if order.therapy == "everolimus" else "everolimus"
-    f = _order_finding("O-TKI-1", order, params={"drafted": order.therapy, "other": other,
+    f = _order_finding("O-TKI-1", p, order, params={"drafted": order.therapy, "other": other,
                                                  "reasons": flags[other], "counter": flags[order.therapy or ""]})
     add_fact(f, p, "comorbidities")
     return f
@@ -330,7 +342,7 @@ def o_tki_1(p: PatientProfile, order: DraftOrder) -> Check:
 
 
 def _build_o_tki_2(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
-    f = _order_finding("O-TKI-2", order, params={"drafted": order.therapy})
+    f = _order_finding("O-TKI-2", p, order, params={"drafted": order.therapy})
     f.add_facts(shown("Differentiation", p.differentiation))
     return f
 
