@@ -139,11 +139,15 @@ def _canonical_spelling(system: str) -> str:
     return s.replace("://www.", "://")
 
 
-@lru_cache(maxsize=4096)
-def system_key(system: str | None) -> str | None:
+def system_key(system: object) -> str | None:
     """The short key ("loinc", "icd-10-cm", ...) of a system URI/OID in any common spelling, or None."""
     if not system or not isinstance(system, str):
         return None
+    return _system_key(system)
+
+
+@lru_cache(maxsize=4096)
+def _system_key(system: str) -> str | None:
     return _systems()[0].get(_canonical_spelling(system))
 
 

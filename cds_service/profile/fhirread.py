@@ -58,11 +58,15 @@ def to_float(value: Any) -> tuple[float | None, bool]:
     return None, False
 
 
-@lru_cache(maxsize=8192)
-def parse_date(value: str | None) -> date | None:
+def parse_date(value: object) -> date | None:
     """The calendar day of a FHIR date/dateTime/instant; partial dates take the first day."""
     if not isinstance(value, str) or len(value) < 4:
         return None
+    return _parse_date(value)
+
+
+@lru_cache(maxsize=8192)
+def _parse_date(value: str) -> date | None:
     try:
         if len(value) >= 10 and value[4] == "-" and value[7] == "-":
             return date(int(value[0:4]), int(value[5:7]), int(value[8:10]))

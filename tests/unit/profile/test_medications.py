@@ -31,7 +31,11 @@ def test_class_by_code(code: str, system: str, therapy: str) -> None:
     ("Temodar 100 mg", "temozolomide"), ("Xeloda 500 mg", "capecitabine"), ("Zanosar", "streptozocin"),
     ("Prilosec 20 mg", "ppi"), ("Nexium 40 mg", "ppi"), ("Prevacid", "ppi"), ("Dexilant", "ppi"),
     ("Protonix 40 mg", "ppi"), ("Aciphex", "ppi"), ("Proglycem suspension", "diazoxide"),
-    ("carboplatin AUC 5", "platinum-etoposide"),
+    ("carboplatin AUC 5", "platinum-etoposide"), ("omeprazole 20 mg", "ppi"), ("esomeprazole 40 mg", "ppi"),
+    ("lansoprazole 30 mg", "ppi"), ("dexlansoprazole 60 mg", "ppi"), ("Pantoprazole 40 mg EC tablet", "ppi"),
+    ("rabeprazole 20 mg", "ppi"), ("pasireotide", "ssa"), ("octreotide acetate", "ssa"), ("sunitinib", "sunitinib"),
+    ("everolimus", "everolimus"), ("telotristat ethyl", "telotristat"), ("streptozocin", "streptozocin"),
+    ("etoposide", "platinum-etoposide"), ("cisplatin", "platinum-etoposide"), ("diazoxide", "diazoxide"),
 ])
 def test_class_by_generic_or_brand_name(name: str, therapy: str) -> None:
     assert [t.therapy for t in profile(medication(text=name)).therapies] == [therapy]
