@@ -117,9 +117,13 @@ def cold_request(url: str, body: bytes) -> float:
     return elapsed
 
 
+CLIENT = {"name": "raw"}  # set from --client
+CLIENT_LABELS = {"raw": "asyncio HTTP/1.1 client, keep-alive", "httpx": "httpx.AsyncClient, keep-alive"}
+
+
 def load_run(url: str, body_file: Path, concurrency: int, scenario: Scenario, quick: bool) -> dict[str, Any]:
     """One bounded load-generator run, in its own process."""
-    spec = {"url": url, "body_file": str(body_file), "concurrency": concurrency,
+    spec = {"url": url, "body_file": str(body_file), "concurrency": concurrency, "client": CLIENT["name"],
             "requests": 200 if quick else scenario.max_requests, "duration_s": 3.0 if quick else scenario.duration_s,
             "warmup_requests": 10 if quick else 40, "warmup_s": 2.0 if quick else 4.0}
     with tempfile.TemporaryDirectory(prefix="net-cds-bench-") as tmp:
@@ -272,8 +276,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="short runs (harness check; figures are rough)")
     parser.add_argument("--worker-class", default="sync", choices=("sync", "gthread"))
     parser.add_argument("--threads", type=int, default=4, help="threads per worker with --worker-class gthread")
+    parser.add_argument("--client", default="raw", choices=("raw", "httpx"),
+                        help="load generator client: raw asyncio HTTP/1.1 (lean, default) or httpx.AsyncClient")
     parser.add_argument("--no-markdown", action="store_true", help="do not rewrite BENCHMARKS.md")
     args = parser.parse_args(argv)
+    CLIENT["name"] = args.client
     gunicorn = Gunicorn(workers=2, worker_class=args.worker_class, threads=args.threads,
                         log_file=RESULTS / "gunicorn.log", env=BENCH_ENV)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -286,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     scenarios = {n: scenarios[n] for n in SCENARIOS if n in scenarios}
     stamp = dt.datetime.now(dt.UTC)
     results = {"date": stamp.strftime("%Y-%m-%d %H:%M UTC"), "quick": args.quick, "machine": machine(),
-               "server": gunicorn.describe(), "client": "bench/loadgen.py (async httpx 0.28, keep-alive)",
+               "server": gunicorn.describe(), "client": f"bench/loadgen.py ({CLIENT_LABELS[args.client]})",
                "scenarios": scenarios}
     results["targets"] = evaluate_targets(scenarios)
     text = json.dumps(results, indent=1)
