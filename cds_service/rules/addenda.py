@@ -145,5 +145,4 @@ def stage_1(p: PatientProfile, host: Finding | None) -> Check:
     """Stage unknown (no metastatic site, no resection recorded): the card follows the advanced
     pathway and says that resectable disease goes to a NET surgeon or tumour board first (000:
     resection is the mainstay for resectable disease; model section 4.6)."""
-    return all_of(_host(host), check("stage unknown", p.stage.value in (None, "unknown")),
-                  check("not a NEC", p.differentiation.value != "NEC"))
+    return all_of(_host(host), check("stage unknown", p.stage.value in (None, "unknown")))

@@ -172,7 +172,8 @@ def _build_o_ssa_2(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
 
 
 @rule("O-SSA-2", hook="order-sign", kind="order", topic="ssa-insulinoma", group="order-ssa",
-      seeds=("000", "003"), guidelines=("enets-2023-f-pnet",), build=_build_o_ssa_2, indicator="warning",
+      seeds=("000", "003"), guidelines=("enets-2023-f-pnet", "somatuline-label"), build=_build_o_ssa_2,
+      indicator="warning",
       drafted=("ssa",))
 def o_ssa_2(p: PatientProfile, order: DraftOrder) -> Check:
     """SSA drafted for an insulinoma: it can deepen hypoglycaemia; only with positive SSTR imaging,

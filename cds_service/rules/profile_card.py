@@ -30,7 +30,8 @@ def _build_x_9(p: PatientProfile, c: Check) -> Finding:
     for crit in p.prrt_eligibility.criteria:
         f.add_facts(shown_criterion(crit))
     notes = []
-    for n in p.notes:
+    # notes about a profile field the rules use come first (converted, approximate, rejected values)
+    for n in sorted(p.notes, key=lambda n: n.field is None):
         text = n.message + (f" ({n.reference})" if n.reference else "")
         if text not in notes:
             notes.append(text)

@@ -140,3 +140,38 @@ def test_no_rendered_card_copies_a_seed_sentence() -> None:
             w = words.findall((c["summary"] + " " + c["detail"]).lower())
             copied |= {" ".join(w[i:i + n]) for i in range(len(w) - n + 1) if tuple(w[i:i + n]) in grams}
     assert not copied, copied
+
+
+def _coding_style(resource: dict) -> str | None:
+    if "medicationReference" in resource:
+        return "medicationReference"
+    concept = resource.get("medicationCodeableConcept")
+    if not isinstance(concept, dict):
+        return None
+    codings = concept.get("coding") or []
+    if isinstance(codings, dict):
+        codings = [codings]
+    if not codings and concept.get("text"):
+        return "text-only"
+    if codings and all("whocc.no/atc" in str(c.get("system", "")) for c in codings if isinstance(c, dict)):
+        return "atc-only"
+    return "coded"
+
+
+def test_order_sign_vignettes_alert_on_text_only_atc_only_and_referenced_medications() -> None:
+    import json
+
+    alerted: set[str] = set()
+    for case in CASES:
+        if case.hook != "order-sign" or not case.draft or not case.expectation.get("expect_topics"):
+            continue
+        bundle = json.loads(case.draft.read_text())
+        entries = bundle.get("entry") or []
+        entries = [entries] if isinstance(entries, dict) else entries
+        carded = {f.order_ref for f in outcome(case).findings}
+        for entry in entries:
+            r = entry.get("resource") or {}
+            style = _coding_style(r) if r.get("resourceType") == "MedicationRequest" else None
+            if style and f"MedicationRequest/{r.get('id')}" in carded:
+                alerted.add(style)
+    assert {"text-only", "atc-only", "medicationReference"} <= alerted, alerted
