@@ -1,6 +1,7 @@
 """Benchmark: build_profile on a realistic synthetic record of 1,000 resources (issue 3).
 
-Mostly irrelevant vitals and routine labs (as an EHR prefetch returns them), plus the NET data: NEN
+Mostly irrelevant vitals, routine labs, conditions, drugs, procedures and lab-panel reports (as an EHR
+prefetch returns them), plus the NET data: NEN
 conditions, Ki-67 and mitoses, SSTR-PET and SRS, SSA and PRRT history, CrCl, KPS, CgA, platelets.
 Run: .venv/bin/python bench/profile_bench.py [--iterations 200] [--resources 1000]
 Target (issue 3): median < 20 ms on the 2-core build machine. Never asserted in tests.
@@ -89,6 +90,44 @@ def net_resources() -> list[dict]:
             _obs("status", "97509-4", "Disease status", None, None, 25)]
 
 
+OTHER_CONDITIONS = [("E78.5", "Hyperlipidemia"), ("K21.9", "GERD"), ("M17.11", "Osteoarthritis of right knee"),
+                    ("F41.1", "Generalized anxiety disorder"), ("E03.9", "Hypothyroidism"),
+                    ("J30.9", "Allergic rhinitis")]
+OTHER_DRUGS = [("860975", "metformin 500 MG Oral Tablet"), ("617312", "atorvastatin 40 MG Oral Tablet"),
+               ("314076", "lisinopril 10 MG Oral Tablet"), ("966247", "levothyroxine 50 MCG Oral Tablet"),
+               ("197361", "amlodipine 5 MG Oral Tablet"), ("313782", "acetaminophen 325 MG Oral Tablet")]
+OTHER_PROCEDURES = ["Colonoscopy", "Venipuncture", "Influenza vaccination", "CT abdomen with contrast",
+                    "Echocardiography", "Upper GI endoscopy"]
+PANELS = [("58410-2", "CBC panel"), ("24323-8", "Comprehensive metabolic panel"), ("24331-1", "Lipid panel")]
+
+
+def _padding(i: int, rng: random.Random) -> dict:
+    """One irrelevant-but-prefetched resource: 60 % vitals/labs, 10 % conditions, 12 % medication requests,
+    8 % procedures, 10 % lab-panel reports (a mix like the service benchmark's, bench/records.py)."""
+    roll = i % 50
+    when = _day(rng.randint(0, 1500))
+    if roll < 30:
+        code, display, unit, low, high = rng.choice(VITALS if i % 2 else LABS)
+        return _obs(f"o{i}", code, display, round(rng.uniform(low, high), 1), unit, rng.randint(0, 1500),
+                    category="vital-signs" if i % 2 else "laboratory")
+    if roll < 35:
+        code, display = rng.choice(OTHER_CONDITIONS)
+        return {"resourceType": "Condition", "id": f"c{i}", "clinicalStatus": {"coding": [{"code": "active"}]},
+                "code": {"coding": [{"system": ICD, "code": code}], "text": display}, "onsetDateTime": when}
+    if roll < 41:
+        code, display = rng.choice(OTHER_DRUGS)
+        return {"resourceType": "MedicationRequest", "id": f"m{i}", "status": rng.choice(["active", "completed"]),
+                "intent": "order", "authoredOn": when,
+                "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                                          "code": code, "display": display}], "text": display}}
+    if roll < 45:
+        return {"resourceType": "Procedure", "id": f"pr{i}", "status": "completed",
+                "code": {"text": rng.choice(OTHER_PROCEDURES)}, "performedDateTime": when}
+    code, display = rng.choice(PANELS)
+    return {"resourceType": "DiagnosticReport", "id": f"dr{i}", "status": "final", "effectiveDateTime": when,
+            "code": {"coding": [{"system": LOINC, "code": code, "display": display}], "text": display}}
+
+
 def synthetic_record(n: int = 1000, seed: int = 7) -> PatientRecord:
     rng = random.Random(seed)
     record = PatientRecord(patient_id=PID)
@@ -97,10 +136,7 @@ def synthetic_record(n: int = 1000, seed: int = 7) -> PatientRecord:
         record.add(r)
     i = 0
     while len(record.resources) < n:
-        code, display, unit, low, high = rng.choice(VITALS if i % 2 else LABS)
-        category = "vital-signs" if i % 2 else "laboratory"
-        record.add(_obs(f"o{i}", code, display, round(rng.uniform(low, high), 1), unit, rng.randint(0, 1500),
-                        category=category))
+        record.add(_padding(i, rng))
         i += 1
     return record
 

@@ -20,9 +20,11 @@ import yaml
 
 from cds_service.profile.fhirread import as_dict, as_list, as_str
 
-MAPPINGS_DIR = Path(os.environ.get("NET_CDS_MAPPINGS", Path(__file__).resolve().parents[2] / "mappings"))
+# mappings/ lives in the data folder (NET_CDS_DATA_DIR, default the checkout; see cds_service/config.py).
+MAPPINGS_DIR = Path(os.environ.get("NET_CDS_DATA_DIR", Path(__file__).resolve().parents[2])) / "mappings"
 STATUSES = frozenset({"V", "V2", "U", "model", "project"})
 _RESERVED = frozenset({"system", "code", "prefix", "display", "status", "note", "pattern"})
+_TEXT_CACHE_SIZE = 50_000
 _ICDO_RE = re.compile(r"^M?-?(\d{4})/?(\d)$")
 
 
@@ -67,6 +69,7 @@ class CodeIndex:
             if e.prefix:
                 lengths.add(len(e.code))
         self._prefix_lengths = tuple(sorted(lengths, reverse=True))
+        self._text_cache: dict[tuple[str, str], tuple[Entry, ...]] = {}
 
     def lookup(self, system: str | None, code: str) -> tuple[Entry, ...]:
         """Entries for one coding: exact matches, plus, per concept without an exact match, the longest prefix."""
@@ -99,19 +102,21 @@ class CodeIndex:
 
     def text(self, concept: str, text: str) -> Entry | None:
         """The first text rule of `concept` that matches `text` (already lower-cased is fine)."""
-        if not text:
-            return None
-        for rule in self.text_rules.get(concept, ()):
-            assert rule.pattern is not None
-            if rule.pattern.search(text):
-                return rule
-        return None
+        found = self.texts(concept, text)
+        return found[0] if found else None
 
-    def texts(self, concept: str, text: str) -> list[Entry]:
-        """Every text rule of `concept` that matches `text`."""
+    def texts(self, concept: str, text: str) -> tuple[Entry, ...]:
+        """Every text rule of `concept` that matches `text`, in file order (cached: EHR texts repeat)."""
         if not text:
-            return []
-        return [r for r in self.text_rules.get(concept, ()) if r.pattern is not None and r.pattern.search(text)]
+            return ()
+        key = (concept, text)
+        hit = self._text_cache.get(key)
+        if hit is None:
+            if len(self._text_cache) > _TEXT_CACHE_SIZE:
+                self._text_cache.clear()
+            hit = tuple(r for r in self.text_rules.get(concept, ()) if r.pattern is not None and r.pattern.search(text))
+            self._text_cache[key] = hit
+        return hit
 
 
 @lru_cache(maxsize=1)
