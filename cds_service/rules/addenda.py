@@ -130,6 +130,30 @@ def gi_11(p: PatientProfile, host: Finding | None) -> Check:
     return all_of(check("a GI next step after SSA", switching), check("SSA given", bool(exposed(p, "ssa"))))
 
 
+# ------------------------------------------------------------------------------------- P-7-SSA
+
+SSA_OPTIONS = ("ssa", "ssa-hormone-only", "ssa-indolent", "ssa-dose-escalation", "prrt-ssa", "liver-directed-ssa",
+               "prrt-retreatment-ssa")
+
+
+def _build_p_7_ssa(p: PatientProfile, c: Check, host: Finding | None) -> Finding:
+    f = new_finding("P-7-SSA", params={"sstr": p.sstr_status.value or "unknown"})
+    add_fact(f, p, "functional")
+    add_fact(f, p, "sstr")
+    return f
+
+
+@rule("P-7-SSA", hook="patient-view", kind="addendum", topic="ssa-insulinoma", group="addendum",
+      seeds=("000", "003"), guidelines=("enets-2023-f-pnet", "somatuline-label"), build=_build_p_7_ssa)
+def p_7_ssa(p: PatientProfile, host: Finding | None) -> Check:
+    """Insulinoma and the next-step card offers an SSA: warn inside that card that an SSA can worsen
+    hypoglycaemia; start short-acting with close glucose monitoring, only with positive SSTR imaging
+    (P-7 and O-SSA-2 applied to the patient-view card; 000, 003)."""
+    offers = host is not None and any(k in SSA_OPTIONS for k in host.all_options())
+    return all_of(check("insulinoma", p.functional_syndrome.value == "insulinoma"),
+                  check("the card offers an SSA", offers))
+
+
 # -------------------------------------------------------------------------------------- STAGE-1
 
 

@@ -231,3 +231,15 @@ def test_explain_lists_every_patient_view_rule_once_with_a_reason() -> None:
     evs = explain(profile(), "patient-view")
     assert sorted(e.rule_id for e in evs) == sorted(r.id for r in all_rules("patient-view"))
     assert all(e.reason for e in evs)
+
+
+def test_P_7_SSA_insulinoma_next_step_offering_an_ssa_carries_the_hypoglycaemia_caution() -> None:
+    p = pnet(functional="insulinoma", ki67=5, burden="low", status="progressing")
+    card = next(f for f in evaluate(p, "patient-view") if f.kind == "next-step")
+    assert card.rule_id == "P-2" and "P-7-SSA" in [a.rule_id for a in card.addenda]
+
+
+def test_P_7_SSA_not_for_nonfunctional() -> None:
+    p = pnet(ki67=5, burden="low", status="progressing")
+    card = next(f for f in evaluate(p, "patient-view") if f.kind == "next-step")
+    assert "P-7-SSA" not in [a.rule_id for a in card.addenda]
