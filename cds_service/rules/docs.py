@@ -15,8 +15,9 @@ from cds_service.rules.registry import all_rules
 HEADER = """# NET-CDS rules
 
 Generated from the rule registry (`cds_service/rules/`) by `python -m cds_service.rules.docs`; do not
-edit by hand. Rule ids are those of `net-decision-model.md` (sections 4-5); `SCOPE-1` (section 1) and
-`STAGE-1` (section 4.6, stage unknown) are project additions, and so is `P-7-SSA` (the insulinoma SSA caution inside a next-step card). Topics are codes of the CodeSystem
+edit by hand. Rule ids are those of `net-decision-model.md` (sections 4-5). Project additions:
+`SCOPE-1` (section 1, out-of-scope NEN), `STAGE-1` (section 4.6, stage unknown) and `P-7-SSA` (the
+insulinoma SSA caution inside a next-step card). Topics are codes of the CodeSystem
 `https://fhir.net-cds.org/CodeSystem/topic`; sources name the seed document and the published
 guideline (model section 9) the card cites.
 
