@@ -77,9 +77,27 @@ def _observation_text_kind(text: str) -> str | None:
     return None
 
 
+_VALUE_KEYS = ("valueQuantity", "valueString", "valueInteger", "valueRange", "valueCodeableConcept", "valueBoolean")
+
+
+def _components(resource: dict[str, Any], c: Collected) -> None:
+    """Ki-67 / mitotic count sent as a component of a panel Observation (read like the Observation itself)."""
+    for comp in as_list(resource.get("component")):
+        comp = as_dict(comp)
+        entry = index("observations").first(codings(comp.get("code")), "observation")
+        kind = str(entry.get("kind")) if entry else None
+        if kind in ("ki67", "mitoses"):
+            pseudo = {k: v for k, v in resource.items() if k not in _VALUE_KEYS and k != "component"}
+            pseudo.update({k: v for k, v in comp.items() if k in _VALUE_KEYS or k == "code"})
+            c.specimens.append(pathology.read_specimen(pseudo, kind))
+            c.note(f"{kind} read from a component of the Observation", reference_of(resource), kind)
+
+
 def _observation(resource: dict[str, Any], record: PatientRecord, c: Collected, today: date) -> None:
     if status_code(resource.get("status")) in IGNORED_OBSERVATION_STATUS:
         return
+    if "component" in resource:
+        _components(resource, c)
     codes = codings(resource.get("code"))
     entry = index("observations").first(codes, "observation")
     if entry is None:

@@ -131,3 +131,13 @@ def test_nec_has_no_g_number() -> None:
 def test_no_pathology_grade_unknown() -> None:
     p = profile(pnet())
     assert p.who_grade.value is None and p.ki67_percent.value is None and p.mitotic_count.value is None
+
+
+def test_ki67_as_a_component_of_a_pathology_panel() -> None:
+    panel = observation(None, text="Surgical pathology panel", rid="panel-1", when="2026-09-01",
+                        component=[{"code": {"coding": [{"system": "http://loinc.org", "code": "29593-1"}]},
+                                    "valueQuantity": {"value": 14, "unit": "%"}},
+                                   {"code": {"text": "Tumour size"}, "valueQuantity": {"value": 2.1, "unit": "cm"}}])
+    p = profile(ileal_net(), panel)
+    assert p.ki67_percent.value == 14 and p.who_grade.value == "G2"
+    assert p.ki67_percent.sources[0].reference == "Observation/panel-1" and p.ki67_percent.date == "2026-09-01"
