@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from cds_service.profile.codes import Entry, codings, index
-from cds_service.profile.fhirread import as_dict, as_list, parse_date, source_of, status_code, text_of
+from cds_service.profile.fhirread import as_dict, as_list, display_of, parse_date, source_of, status_code, text_of
 from cds_service.profile.model import Fact, Source
 
 CURRENT = frozenset({"active", "recurrence", "relapse"})
@@ -71,7 +71,7 @@ def read_condition(resource: dict[str, Any]) -> ConditionHit | None:
     codes = codings(code)
     entries = conditions.match(codes)
     text = text_of(code)
-    label = text or (codes[0][1] if codes else "")
+    label = display_of(code) or (codes[0][1] if codes else "")
     hit = ConditionHit(source_of(resource, label[:80]), None, current, text, notes=notes)
     hit.day = parse_date(hit.source.date)
 
@@ -105,8 +105,6 @@ def _read_nen(hit: ConditionHit, entries: list[Entry], text: str, resource: dict
             hit.site, hit.site_from_code = str(site), True
         if e.get("differentiation"):
             hit.differentiation.append((str(e.get("differentiation")), f"{e.display} ({e.code})"))
-        if e.note:
-            hit.notes.append(e.note)
     if rule is not None:
         hit.notes.append(f"NEN recognised by text '{rule.display}' (no known code)")
         if rule.get("differentiation"):

@@ -136,6 +136,23 @@ def status_code(value: Any) -> str | None:
     return text.lower() if text else None
 
 
+def display_of(*values: Any) -> str:
+    """The first human-readable name (text, else a coding display) of CodeableConcepts or strings, as sent."""
+    for value in values:
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        for cc in as_list(value):
+            cc = as_dict(cc)
+            text = as_str(cc.get("text"))
+            if text:
+                return text
+            for coding in as_list(cc.get("coding")):
+                display = as_str(as_dict(coding).get("display"))
+                if display:
+                    return display
+    return ""
+
+
 def text_of(*values: Any) -> str:
     """Lower-cased text from strings and CodeableConcepts (text and displays), for text rules."""
     parts: list[str] = []

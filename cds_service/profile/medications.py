@@ -20,6 +20,7 @@ from cds_service.profile.fhirread import (
     as_dict,
     as_list,
     as_str,
+    display_of,
     first_date,
     parse_date,
     reference_of,
@@ -92,7 +93,7 @@ def medication_classes(record: PatientRecord, resource: dict[str, Any],
             notes.append("medication class matched by name")
     if concept_field == "code" and not classes and index("medications").text("prrt_procedure", text):
         classes = {"prrt"}
-    display = text.split(" | ")[0] if text else (codes[0][2] or codes[0][1] if codes else "")
+    display = display_of(*concepts, *extra_text) or (codes[0][2] or codes[0][1] if codes else "")
     return classes, display, notes
 
 

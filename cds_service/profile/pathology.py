@@ -168,5 +168,5 @@ def who_grade_fact(differentiation: Fact[Differentiation], grading: Grading) -> 
 def ki67_band_fact(ki67: Fact[float]) -> Fact[Ki67Band]:
     if ki67.value is None:
         return Fact(None)
-    return Fact(ki67_band(ki67.value), "%", ki67.date, ki67.sources)
+    return Fact(ki67_band(ki67.value), None, ki67.date, ki67.sources)
 
