@@ -241,7 +241,10 @@ def add_fact(f: Finding, p: PatientProfile, name: str) -> None:
     elif name == "status":
         shown_or_missing(f, "Disease status", p.disease_status, "disease status (response assessment)")
     elif name == "line":
-        shown_or_missing(f, "Line of therapy", p.line_of_therapy, "treatment history")
+        if p.line_of_therapy.value == "naive" and not p.line_of_therapy.sources:
+            f.add_missing("antitumour therapy: none recorded (treated as first line)")
+        else:
+            shown_or_missing(f, "Line of therapy", p.line_of_therapy, "treatment history")
     elif name == "therapies":
         for t in p.therapies:
             f.add_facts(shown_therapy(_therapy_label(t), t))

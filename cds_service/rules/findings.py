@@ -260,6 +260,10 @@ def shown_therapy(label: str, t: TherapyExposure) -> ShownFact | None:
         value = f"{t.administrations} administration(s)"
         if t.last_administration:
             value += f", last {t.last_administration[:10]}"
+        if t.planned:
+            value += ", planned " + ", ".join(d[:10] for d in t.planned)
+    elif not getattr(t, "given", True) or (t.planned and not t.administrations and not t.active):
+        value = "planned " + ", ".join(d[:10] for d in t.planned) if t.planned else "planned"
     else:
         value = "active" if t.active else ("stopped " + t.end[:10] if t.end else "stopped")
     return ShownFact(label, value, None, date[:10], refs)

@@ -240,8 +240,11 @@ def _build_gi_8(p: PatientProfile, c: Check) -> Finding:
         options = [Option("everolimus", True)]
     elif not used:
         options = [Option("everolimus", True), Option("cabozantinib", True)]
-    elif hepatic_predominant(p):  # both agents used: liver-directed therapy for liver-predominant disease
-        options = [Option("liver-directed", True)]
+    else:  # both agents used: PRRT again after a durable response, liver-directed therapy, a trial
+        if sstr_imaging_positive(p) and exposed(p, "prrt") and p.prrt_response_durable.value:
+            options.append(Option("prrt-retreatment-ssa", True))
+        if hepatic_predominant(p):
+            options.append(Option("liver-directed", True))
     options.append(Option("clinical-trial", not options))
     return _finding("GI-8", p, options, "sstr", "status", "therapies", "durable", used=sorted(used))
 
@@ -250,7 +253,9 @@ def _build_gi_8(p: PatientProfile, c: Check) -> Finding:
       seeds=("004",), guidelines=("enets-2024-si", "cabinet", "radiant-4"), build=_build_gi_8)
 def gi_8(p: PatientProfile) -> Check:
     """Progression within 12 months of PRRT, or PRRT ineligible, or SSTR negative after an SSA, or
-    after a targeted agent: everolimus or cabozantinib; if one was used, the other (004)."""
+    after a targeted agent: everolimus or cabozantinib; if one was used, the other (004). When both
+    were used: PRRT retreatment after a durable response (positive SSTR imaging only), liver-directed
+    therapy for liver-predominant disease, or a clinical trial; never chemotherapy (invariant 4)."""
     line = p.line_of_therapy.value
     durable = p.prrt_response_durable.value
     return all_of(_gi(p), check("progressing", progressing(p)), any_of(

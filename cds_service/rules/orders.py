@@ -50,8 +50,11 @@ def _order_finding(rule_id: str, p: PatientProfile, order: DraftOrder, **kwargs)
 def drafted_fact(p: PatientProfile, order: DraftOrder) -> ShownFact:
     """The drafted order itself, dated by its planned date or the day it is being signed."""
     value = order.medication_text or order.therapy or "order"
-    if order.doses_per_day is not None:
-        value += f", {order.doses_per_day:g} dose(s) per day"
+    n = order.doses_per_day
+    if n is not None and n >= 1:
+        value += f", {n:g} dose(s) per day"
+    elif n:
+        value += f", one dose every {round(1 / n)} days"
     when = order.date or today(p).isoformat()
     return ShownFact("Drafted order", value, None, when[:10], (order.reference,))
 

@@ -281,3 +281,14 @@ def test_out_of_scope_gets_only_the_scope_card() -> None:
 def test_no_nen_gets_no_card() -> None:
     p = profile(nen_status="none", in_scope=False, differentiation=Fact())
     assert evaluate(p, "patient-view") == []
+
+
+def test_GI_8_after_both_targeted_agents_offers_prrt_again_after_durable_response_never_chemo() -> None:
+    p = profile(ki67=8, therapies=(SSA, PRRT_DONE, therapy("everolimus", active=False, end="2026-01-01"),
+                                   therapy("cabozantinib", start="2026-02-01")),
+                line="after-targeted", status="progressing", hepatic=True, resectable=False,
+                prrt_response_durable=fact(True, "Procedure/prrt-1"))
+    f = next_step(p)
+    assert f.rule_id == "GI-8"
+    assert {"prrt-retreatment-ssa", "liver-directed"} <= set(f.recommended_options)
+    assert not {"everolimus", "cabozantinib", "captem"} & {o.key for o in f.options}
