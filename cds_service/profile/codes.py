@@ -120,18 +120,16 @@ class CodeIndex:
 
 
 @lru_cache(maxsize=1)
-def _systems() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-    """(alias -> system key, system key -> code style, system key -> canonical URI)."""
+def _systems() -> tuple[dict[str, str], dict[str, str]]:
+    """(spelling -> system key, system key -> code style) from mappings/systems.yaml."""
     data = yaml.safe_load((MAPPINGS_DIR / "systems.yaml").read_text(encoding="utf-8"))
     aliases: dict[str, str] = {}
     styles: dict[str, str] = {}
-    uris: dict[str, str] = {}
     for key, spec in data["systems"].items():
         styles[key] = spec.get("code_style", "exact")
-        uris[key] = spec["uri"]
         for spelling in [spec["uri"], key, *spec.get("aliases", [])]:
             aliases[_canonical_spelling(spelling)] = key
-    return aliases, styles, uris
+    return aliases, styles
 
 
 def _canonical_spelling(system: str) -> str:
@@ -154,11 +152,6 @@ def system_key(system: object) -> str | None:
 @lru_cache(maxsize=4096)
 def _system_key(system: str) -> str | None:
     return _systems()[0].get(_canonical_spelling(system))
-
-
-def system_uri(key: str) -> str:
-    """The canonical URI of a system key."""
-    return _systems()[2][key]
 
 
 @lru_cache(maxsize=16384)

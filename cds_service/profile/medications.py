@@ -11,7 +11,7 @@ decides `active`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from cds_service.fhir.record import PatientRecord, resolve_medication
@@ -364,16 +364,3 @@ def doses_per_day(resource: dict[str, Any]) -> tuple[float | None, list[str]]:
         notes.append(f"{len(instructions)} dosage instructions: doses per day added up")
     return (round(total, 4) if found else None), notes
 
-
-def ppi_within(therapies: tuple[TherapyExposure, ...], day: date, days_before: int = 14) -> bool:
-    """A PPI was on record as taken at any time in the `days_before` days up to `day` (X-5 helper)."""
-    window_start = day - timedelta(days=days_before)
-    for t in therapies:
-        if t.therapy != "ppi" or not t.given:
-            continue
-        for start, end in t.periods:
-            s = parse_date(start) or date.min
-            e = parse_date(end) or (date.max if t.active or end is None else date.min)
-            if s <= day and e >= window_start:
-                return True
-    return False
