@@ -235,7 +235,9 @@ def _exposure(therapy: TherapyClass, events: list[TherapyEvent], today: date) ->
                       and (parse_date(e.planned) or date.min) >= today}, key=parse_date)  # type: ignore[arg-type]
     admin_days = sorted({parse_date(e.start) for e in given if e.administration and parse_date(e.start)})
     if therapy == "prrt" and not admin_days:
-        admin_days = sorted({parse_date(e.start) for e in given if parse_date(e.start)})
+        # No administration records: completed statements/orders stand in for doses (one per day);
+        # an active order is not a dose given.
+        admin_days = sorted({parse_date(e.start) for e in given if not e.active and parse_date(e.start)})
     administrations = len(admin_days) if therapy == "prrt" else 0
     last = admin_days[-1].isoformat() if therapy == "prrt" and admin_days else None
     periods = tuple((e.start, e.end) for e in given)

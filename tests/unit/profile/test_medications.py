@@ -250,3 +250,15 @@ def test_draft_service_request_date_from_occurrence() -> None:
     sr = {"resourceType": "ServiceRequest", "id": "sr-d", "status": "draft", "intent": "order",
           "code": {"text": "Lutathera"}, "occurrenceDateTime": "2026-12-15", "authoredOn": "2026-11-28"}
     assert profile(drafts=[sr]).draft_orders[0].date == "2026-12-15"
+
+
+def test_active_prrt_order_is_not_an_administration() -> None:
+    t = profile(medication("MedicationRequest", text="Lutathera 7.4 GBq", start="2026-11-01")).therapy("prrt")
+    assert t is not None and t.administrations == 0 and t.last_administration is None
+
+
+def test_completed_prrt_statements_stand_in_for_administrations() -> None:
+    p = profile(medication(text="Lutathera", status="completed", start="2025-01-10", end="2025-01-10"),
+                medication(text="Lutathera", status="completed", start="2025-03-10", end="2025-03-10"))
+    t = p.therapy("prrt")
+    assert t is not None and t.administrations == 2 and t.last_administration == "2025-03-10"
