@@ -53,6 +53,7 @@ def _load(directory: Path) -> CardData:
         keep_trailing_newline=False,
         autoescape=False,  # markdown, not HTML; values come from the profile, not from users
     )
+    env.filters["capfirst"] = lambda text: str(text)[:1].upper() + str(text)[1:]
     return CardData(
         directory=directory,
         env=env,
