@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import os
 import uuid
 
 import pytest
@@ -17,7 +18,9 @@ from tests.conftest import FHIR_BASE
 from tests.security.conftest import ISS, PUBLIC, jwks, mint
 from tests.security.hook_bodies import hook_body
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# NET_CDS_FUZZ_EXAMPLES=2000 for a deeper run; the default keeps the suite fast.
+FUZZ = settings(max_examples=int(os.environ.get("NET_CDS_FUZZ_EXAMPLES", "150")), deadline=None,
+                suppress_health_check=[HealthCheck.too_slow])
 SERVICES = ["net-patient-view", "net-order-sign"]
 KNOWN_PATHS = ["/cds-services", "/healthz", "/cds-services/unknown", "/cds-services/unknown/feedback",
                *(f"/cds-services/{s}" for s in SERVICES), *(f"/cds-services/{s}/feedback" for s in SERVICES)]
@@ -39,7 +42,7 @@ fhirish = st.fixed_dictionaries(
     {"resourceType": st.sampled_from(FHIR_TYPES)},
     optional={key: json_values | st.fixed_dictionaries({"coding": st.lists(codings, max_size=3)})
               | st.fixed_dictionaries({"value": scalars, "unit": text, "comparator": text})
-              | st.just({"reference": "Patient/p1"}) for key in FHIR_KEYS})
+              | st.builds(dict, reference=st.just("Patient/p1")) for key in FHIR_KEYS})
 bundles = st.builds(lambda rs: {"resourceType": "Bundle", "type": "searchset",
                                 "entry": [{"resource": r} for r in rs]}, st.lists(fhirish, max_size=4))
 
@@ -61,6 +64,7 @@ def near_valid_hook_bodies(draw: st.DrawFn) -> dict:
     body = hook_body(draw(st.sampled_from(SERVICES)))
     for key in draw(st.lists(st.sampled_from(sorted(body["prefetch"])), max_size=4, unique=True)):
         body["prefetch"][key] = draw(bundles | fhirish | st.none())
+    body = copy.deepcopy(body)  # drawn values may be shared objects (st.just): never mutate them
     for _ in range(draw(st.integers(0, 3))):
         paths = _paths(body)
         path = draw(st.sampled_from(paths))
@@ -70,8 +74,8 @@ def near_valid_hook_bodies(draw: st.DrawFn) -> dict:
         if draw(st.booleans()) and isinstance(parent, dict):
             parent.pop(path[-1], None)
         else:
-            parent[path[-1]] = draw(json_values | fhirish | st.sampled_from(
-                ["http://169.254.169.254/", "../../admin", "", "💥", "2026-02-30", -1, 10**30]))
+            parent[path[-1]] = copy.deepcopy(draw(json_values | fhirish | st.sampled_from(
+                ["http://169.254.169.254/", "../../admin", "", "💥", "2026-02-30", -1, 10**30])))
     return body
 
 
@@ -84,7 +88,7 @@ def near_valid_feedback(draw: st.DrawFn) -> dict:
         if draw(st.booleans()):
             entry.pop(key)
         else:
-            entry[key] = draw(json_values)
+            entry[key] = copy.deepcopy(draw(json_values))
     return {"feedback": draw(st.lists(st.just(entry), min_size=0, max_size=3))}
 
 
@@ -171,7 +175,8 @@ def test_no_request_to_the_secured_service_is_a_500(apps, keys, path, method, bo
 @given(body=near_valid_hook_bodies())
 def test_no_hook_request_is_a_500(apps, body):
     """Mostly-valid hook requests, so that hostile values reach gather, the profile builder and the rules."""
-    service = "net-order-sign" if "draftOrders" in (body.get("context") or {}) else "net-patient-view"
+    context = body.get("context")
+    service = "net-order-sign" if isinstance(context, dict) and "draftOrders" in context else "net-patient-view"
     response = apps["open"].post(f"/cds-services/{service}", json=body)
     event(f"status {response.status_code}")
     assert response.status_code < 500, (body, response.get_data(as_text=True)[:300])
