@@ -112,6 +112,8 @@ def _select_one(rules: list[Rule], profile: PatientProfile) -> tuple[Finding | N
     head_rule, head_check = chosen if chosen is not None else _conditional_head(unknown)
     card = _build(head_rule, profile, head_check)
     if card is None:
+        for r, c in prechecks + unknown + ([chosen] if chosen else []):
+            evaluations.append(_evaluation(r, "error", f"{c.reason} (card could not be built; logged)", c))
         return None, evaluations
     for r, c in prechecks:
         built = _build(r, profile, c)

@@ -243,3 +243,18 @@ def test_P_7_SSA_not_for_nonfunctional() -> None:
     p = pnet(ki67=5, burden="low", status="progressing")
     card = next(f for f in evaluate(p, "patient-view") if f.kind == "next-step")
     assert "P-7-SSA" not in [a.rule_id for a in card.addenda]
+
+
+def test_a_rule_that_raises_is_reported_and_the_other_cards_survive(monkeypatch) -> None:
+    import dataclasses
+
+    from cds_service.rules import registry
+
+    def boom(*_):
+        raise RuntimeError("bug")
+
+    broken = dataclasses.replace(registry.get_rule("GI-3"), build=boom)
+    monkeypatch.setitem(registry._REGISTRY, "GI-3", broken)
+    p = profile(ki67=2, burden="high", symptomatic=True)
+    assert "X-9" in ids(p) and "GI-3" not in ids(p)
+    assert status(p, "GI-3") == "error"
