@@ -8,7 +8,7 @@ import sys
 
 from cds_service.config import Settings
 from cds_service.feedback.report import format_report
-from cds_service.feedback.store import open_feedback_store
+from cds_service.feedback.store import SqliteFeedbackStore, open_feedback_store
 from cds_service.security.policy import StartupError
 
 
@@ -25,6 +25,9 @@ def report_command(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     try:
         store = open_feedback_store(args.db or settings.feedback_db, settings.data_dir)
+        if isinstance(store, SqliteFeedbackStore) and not store.path.exists():  # a report creates nothing
+            print(f"No feedback database at {store.path} yet: no cards issued and no feedback.")
+            return 0
         topics = store.summary()
     except StartupError as exc:
         print(str(exc), file=sys.stderr)

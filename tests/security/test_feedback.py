@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import uuid
 
 import pytest
@@ -12,6 +13,7 @@ from cds_service.cli import main
 from cds_service.feedback.recording import EXTENSION_KEY
 from cds_service.feedback.schemas import canonical_timestamp
 from cds_service.feedback.store import IssuedCard, open_feedback_store
+from cds_service.security import StartupError
 from tests.security.hook_bodies import hook_body
 
 PV = "/cds-services/net-patient-view"
@@ -168,21 +170,22 @@ def test_report_command(settings, capsys):
     assert "Patient declined: 1" in text and cards[0]["source"]["topic"]["code"] in text
 
 
-def test_report_on_an_empty_database(tmp_path, capsys):
+def test_report_on_an_empty_or_missing_database(tmp_path, capsys):
+    missing = tmp_path / "missing.sqlite3"
+    assert main(["feedback", "report", "--db", str(missing)]) == 0
+    assert "No feedback database" in capsys.readouterr().out and not missing.exists()
+    open_feedback_store(str(tmp_path / "empty.sqlite3"), tmp_path).summary()
     assert main(["feedback", "report", "--db", str(tmp_path / "empty.sqlite3")]) == 0
     assert "No cards issued" in capsys.readouterr().out
 
 
-def test_postgres_url_without_driver_fails_clearly(tmp_path, capsys):
-    pytest.importorskip("cds_service")
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        assert main(["feedback", "report", "--db", "postgresql://u:secret@db.example/cds"]) == 2
-        err = capsys.readouterr().err
-        assert "psycopg" in err and "secret" not in err
-    else:
-        pytest.skip("psycopg installed")
+def test_postgres_url_without_driver_fails_clearly(settings, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if psycopg were not installed
+    assert main(["feedback", "report", "--db", "postgresql://u:secret@db.example/cds"]) == 2
+    err = capsys.readouterr().err
+    assert "psycopg" in err and "secret" not in err
+    with pytest.raises(StartupError, match="psycopg"):
+        create_app(settings.with_overrides(feedback_db="postgresql://u:secret@db.example/cds"))
 
 
 def test_feedback_ids_are_free_text_up_to_a_bound(client):
