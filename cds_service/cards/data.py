@@ -33,6 +33,14 @@ class CardData:
     rules: dict[str, dict[str, str]]
     suggestions: dict[str, dict[str, Any]]
     override_reasons: dict[str, Any]
+    labels: dict[str, str]
+
+    def label(self, key: str) -> str:
+        """Display text of a label key ("msgid" or "msgid with {arg}|arg"); unknown keys show as is."""
+        msg, sep, arg = key.partition("|")
+        if not sep or "{arg}" not in msg:  # plain key, or text from the record that happens to hold a "|"
+            return self.labels.get(key, key)
+        return self.labels.get(msg, msg).replace("{arg}", self.labels.get(arg, arg))
 
     def summary_template(self, key: str) -> Template:
         return _summary_template(self.directory, key)
@@ -63,6 +71,7 @@ def _load(directory: Path) -> CardData:
         rules=_yaml(directory / "rules.yaml"),
         suggestions=_yaml(directory / "suggestions.yaml"),
         override_reasons=_yaml(directory / "override_reasons.yaml"),
+        labels=(_yaml(directory / "labels.yaml") or {}).get("labels") or {},
     )
 
 

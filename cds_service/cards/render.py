@@ -8,6 +8,7 @@ selectionBehavior and overrideReasons (on warning and critical cards). Nothing n
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import uuid
@@ -33,6 +34,11 @@ def render_cards(findings: list[Finding], profile: PatientProfile) -> list[dict]
         except Exception:  # a template bug must not take the other cards down; logged as an error
             log.exception("rendering the card of rule %s failed", f.rule_id)
     return cards
+
+
+def label_text(key: str) -> str:
+    """The display text of a fact label or missing-data key (cards/labels.yaml)."""
+    return card_data().label(key)
 
 
 def render_card(finding: Finding, profile: PatientProfile, data: CardData | None = None) -> dict:
@@ -79,10 +85,12 @@ def _context(f: Finding, data: CardData) -> dict[str, Any]:
         keys += [k for k in a.guidelines if k not in keys]
     branches = [{"rule_id": b.rule_id, "when": data.rules[b.rule_id]["when"],
                  "options": [_option_text(o.key, data) for o in b.options]} for b in f.branches]
-    prechecks = [{"rule_id": b.rule_id, "when": data.rules[b.rule_id]["when"], "missing": list(b.missing),
+    prechecks = [{"rule_id": b.rule_id, "when": data.rules[b.rule_id]["when"],
+                  "missing": [data.label(m) for m in b.missing],
                   "options": [_option_text(o.key, data) for o in b.options if o.key != "ssa"]}
                  for b in f.prechecks]
-    deciders = list(dict.fromkeys(m for b in f.branches for m in b.missing)) or list(f.missing)
+    deciders = [data.label(m) for m in dict.fromkeys(m for b in f.branches for m in b.missing)] or \
+        [data.label(m) for m in f.missing]
     addenda = [_tidy(data.env.get_template(f"{a.template}.md.j2").render(p=a.params, f=a)) for a in f.addenda]
     return {
         "f": f,
@@ -94,8 +102,9 @@ def _context(f: Finding, data: CardData) -> dict[str, Any]:
         "prechecks": prechecks,
         "deciders": ", ".join(deciders) or "see Missing data",
         "addenda": addenda,
-        "facts": f.facts,
-        "missing": f.missing,
+        "facts": [dataclasses.replace(x, label=data.label(x.label), notes=tuple(data.label(n) for n in x.notes))
+                  for x in f.facts],
+        "missing": [data.label(m) for m in f.missing],
         "citations": [_citation(k, data) for k in keys],
     }
 

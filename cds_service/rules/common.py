@@ -206,7 +206,7 @@ def add_core_facts(f: Finding, p: PatientProfile, *extra: str) -> None:
 def add_fact(f: Finding, p: PatientProfile, name: str) -> None:
     """Add one named profile fact (or its absence) to a finding."""
     if name == "sstr":
-        label = "SSTR status" + (f" ({p.sstr_modality})" if p.sstr_modality else "")
+        label = f"SSTR status ({{arg}})|{p.sstr_modality}" if p.sstr_modality else "SSTR status"
         if p.sstr_status.value in (None, "unknown"):
             f.add_missing("SSTR imaging (SSTR-PET)")
         else:
@@ -256,7 +256,7 @@ def add_fact(f: Finding, p: PatientProfile, name: str) -> None:
     elif name == "comorbidities":
         for key, fact in sorted(p.comorbidities.items()):
             if fact.value:
-                f.add_facts(shown(f"Comorbidity: {key}", fact))
+                f.add_facts(shown(f"Comorbidity: {{arg}}|{key}", fact))
 
 
 def _therapy_label(t: TherapyExposure) -> str:

@@ -238,7 +238,7 @@ def shown_or_missing(finding: Finding, label: str, fact: Fact, missing: str | No
     elif not fact.known:
         finding.add_missing(missing or label)
     else:
-        finding.add_missing(f"{missing or label}: recorded without a date or source reference")
+        finding.add_missing(f"{{arg}}: recorded without a date or source reference|{missing or label}")
 
 
 def shown_lab(label: str, lab: LabResult | None) -> ShownFact | None:
@@ -247,7 +247,7 @@ def shown_lab(label: str, lab: LabResult | None) -> ShownFact | None:
     value = fmt_value(lab.value) if lab.value is not None else (lab.text or "")
     if not value:
         return None
-    notes = (f"reference range {lab.reference_range}",) if lab.reference_range else ()
+    notes = (f"reference range {{arg}}|{lab.reference_range}",) if lab.reference_range else ()
     return ShownFact(label, value, lab.unit, lab.date[:10], (lab.source.reference,), notes)
 
 

@@ -64,7 +64,7 @@ def _build_x_1(p: PatientProfile, c: Check) -> Finding:
     f.add_facts(shown("Primary site", p.primary_site), shown("Differentiation", p.differentiation))
     f.add_missing("Ki-67 index", "mitotic count")
     for note in _field_notes(p, "ki67_percent", "mitotic_count") + list(p.ki67_percent.notes):
-        f.add_missing(f"not usable: {note}")
+        f.add_missing(f"not usable: {{arg}}|{note}")
     return f
 
 

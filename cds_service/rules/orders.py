@@ -277,7 +277,8 @@ def _build_o_ssa_5(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
 def o_ssa_5(p: PatientProfile, order: DraftOrder) -> Check:
     """Long-acting SSA drafted within 28 days before a planned Lu-177 dotatate dose: no long-acting
     SSA in the 4 weeks before a dose (short-acting: hold 24 h) (Lutathera label; 004)."""
-    return all_of(check("long-acting SSA", order.long_acting, "formulation of the drafted SSA"),
+    return all_of(check("long-acting SSA", order.long_acting,
+                        "formulation of the drafted SSA (long-acting or short-acting)"),
                   check("a PRRT dose within the next 28 days", _prrt_within_window(p, order),
                         "date of the drafted PRRT dose"))
 

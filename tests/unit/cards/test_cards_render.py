@@ -77,7 +77,7 @@ def test_conditional_card_shows_branches_and_what_decides() -> None:
     c = card(render(profile(ki67=2)), "surveillance")
     assert "**If the patient is asymptomatic and the tumour burden is low** (GI-2)" in c["detail"]
     assert "(GI-3)" in c["detail"] and "#### Missing data" in c["detail"]
-    assert "tumour burden (low vs high/bulky)" in c["detail"]
+    assert "tumour burden (low, or high/bulky)" in c["detail"]  # display text from cards/labels.yaml
     assert c["summary"].startswith("NET next step depends on missing data")
 
 
@@ -189,6 +189,25 @@ def test_every_option_key_used_by_a_rule_has_text() -> None:
     rules_dir = Path(__file__).resolve().parents[3] / "cds_service" / "rules"
     used = {k for p in rules_dir.glob("*.py") for k in re.findall(r'Option\("([a-z0-9-]+)"', p.read_text())}
     assert used and used <= set(options), used - set(options)
+
+
+def test_labels_come_from_labels_yaml_and_cover_every_rule_emitted_key() -> None:
+    from cds_service.cards.data import card_data
+
+    labels = yaml.safe_load((CARDS / "labels.yaml").read_text())["labels"]
+    data = card_data()
+    assert data.label("SSTR status ({arg})|sstr-pet") == "SSTR status (SSTR-PET)"
+    assert data.label("text from a record | with a bar") == "text from a record | with a bar"
+    emitted: set[str] = set()
+    for name in SITUATIONS:
+        p, hook = SITUATIONS[name]
+        criteria = {c.label for c in p.prrt_eligibility.criteria}
+        for f in evaluate(p, hook):
+            for x in (f, *f.addenda):
+                emitted |= {fact.label.partition("|")[0] for fact in x.facts} | {
+                    m.partition("|")[0] for m in x.missing}
+                emitted -= criteria
+    assert emitted and emitted <= set(labels), emitted - set(labels)
 
 
 def test_model_section_9_links() -> None:
