@@ -38,9 +38,14 @@ class CardData:
     def label(self, key: str) -> str:
         """Display text of a label key ("msgid" or "msgid with {arg}|arg"); unknown keys show as is."""
         msg, sep, arg = key.partition("|")
-        if not sep or "{arg}" not in msg:  # plain key, or text from the record that happens to hold a "|"
-            return self.labels.get(key, key)
-        return self.labels.get(msg, msg).replace("{arg}", self.labels.get(arg, arg))
+        if sep and "{arg}" in msg:
+            return self.labels.get(msg, msg).replace("{arg}", self.labels.get(arg, arg))
+        if sep and "{0}" in msg:  # several arguments: "{0} ... {1}|a|b"
+            text = self.labels.get(msg, msg)
+            for i, part in enumerate(arg.split("|")):
+                text = text.replace("{" + str(i) + "}", self.labels.get(part, part))
+            return text
+        return self.labels.get(key, key)  # plain key, or text from the record that happens to hold a "|"
 
     def summary_template(self, key: str) -> Template:
         return _summary_template(self.directory, key)

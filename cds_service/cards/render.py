@@ -102,8 +102,8 @@ def _context(f: Finding, data: CardData) -> dict[str, Any]:
         "prechecks": prechecks,
         "deciders": ", ".join(deciders) or "see Missing data",
         "addenda": addenda,
-        "facts": [dataclasses.replace(x, label=data.label(x.label), notes=tuple(data.label(n) for n in x.notes))
-                  for x in f.facts],
+        "facts": [dataclasses.replace(x, label=data.label(x.label), value=data.label(x.value),
+                                      notes=tuple(data.label(n) for n in x.notes)) for x in f.facts],
         "missing": [data.label(m) for m in f.missing],
         "citations": [_citation(k, data) for k in keys],
     }

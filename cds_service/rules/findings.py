@@ -257,15 +257,13 @@ def shown_therapy(label: str, t: TherapyExposure) -> ShownFact | None:
     if not date or not refs:
         return None
     if t.therapy == "prrt" and t.administrations:
-        value = f"{t.administrations} administration(s)"
+        value = f"{{arg}} administration(s)|{t.administrations}"
         if t.last_administration:
-            value += f", last {t.last_administration[:10]}"
-        if t.planned:
-            value += ", planned " + ", ".join(d[:10] for d in t.planned)
+            value = f"{{0}} administration(s), last {{1}}|{t.administrations}|{t.last_administration[:10]}"
     elif not getattr(t, "given", True) or (t.planned and not t.administrations and not t.active):
-        value = "planned " + ", ".join(d[:10] for d in t.planned) if t.planned else "planned"
+        value = f"planned {{arg}}|{', '.join(d[:10] for d in t.planned)}" if t.planned else "planned"
     else:
-        value = "active" if t.active else ("stopped " + t.end[:10] if t.end else "stopped")
+        value = "active" if t.active else (f"stopped {{arg}}|{t.end[:10]}" if t.end else "stopped")
     return ShownFact(label, value, None, date[:10], refs)
 
 
@@ -274,4 +272,4 @@ def shown_criterion(c: Criterion) -> ShownFact | None:
     refs = tuple(s.reference for s in c.sources if s.reference)
     if not c.value or not date or not refs:
         return None
-    return ShownFact(c.label, f"{c.value} ({c.result})", None, date[:10], refs, c.notes)
+    return ShownFact(c.label, f"{{arg}} ({c.result})|{c.value}", None, date[:10], refs, c.notes)

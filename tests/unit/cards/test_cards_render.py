@@ -235,3 +235,17 @@ def test_no_card_text_is_copied_from_the_seeds() -> None:
         w = _words(text)
         copied |= {" ".join(w[i:i + n]) for i in range(len(w) - n + 1) if tuple(w[i:i + n]) in grams}
     assert not copied, copied
+
+
+def test_label_arguments() -> None:
+    from cds_service.cards.data import card_data
+
+    data = card_data()
+    assert data.label("{0} administration(s), last {1}|4|2026-03-01") == "4 administration(s), last dose 2026-03-01"
+    assert data.label("{arg} (fail)|60 x10^9/L") == "60 x10^9/L (NOT met)"
+    assert data.label("ileum") == "ileum"
+
+
+def test_prrt_fact_is_rendered_with_count_and_last_dose() -> None:
+    c = card(render(*SITUATIONS["after-prrt"]), "post-prrt-monitoring")
+    assert "PRRT (Lu-177 dotatate): **4 administration(s), last dose 2026-03-01**" in c["detail"]
