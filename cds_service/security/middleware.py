@@ -6,6 +6,7 @@ Not protected: /healthz and CORS preflight (OPTIONS) requests, which carry no cr
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from flask import Flask, Response, g, request
 
@@ -52,7 +53,12 @@ def install_auth(app: Flask, settings: Settings) -> AuthPolicy:
         keys = KeyStore(policy.jwks_file, policy.jwks_urls)
     except KeyFetchError as exc:
         raise StartupError(f"NET_CDS_JWKS_FILE: {exc}") from exc
-    verifier = TokenVerifier(policy, keys, open_replay_cache(policy.jti_db))
+    try:
+        replay = open_replay_cache(policy.jti_db)
+    except (OSError, sqlite3.Error) as exc:
+        raise StartupError(f"NET_CDS_JTI_DB {policy.jti_db} cannot be opened ({type(exc).__name__}); "
+                           "set it to a writable path or 'memory'.") from exc
+    verifier = TokenVerifier(policy, keys, replay)
     app.extensions["net_cds_auth"] = verifier
 
     @app.before_request

@@ -148,3 +148,10 @@ def test_concurrent_first_use_admits_exactly_one(tmp_path):
     for thread in threads:
         thread.join()
     assert sorted(results) == [False] * 7 + [True]
+
+
+def test_unwritable_jti_db_is_a_startup_error(tmp_path, auth_settings):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StartupError, match="NET_CDS_JTI_DB"):
+        create_app(auth_settings.with_overrides(jti_db=str(blocker / "jti.sqlite3")))
