@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from cds_service.profile.model import PatientProfile, TherapyExposure
-from cds_service.rules.findings import Check, Finding, shown, shown_or_missing, shown_therapy
+from cds_service.rules.findings import Check, Finding, Option, shown, shown_or_missing, shown_therapy
 
 ANTITUMOR = ("ssa", "prrt", "everolimus", "sunitinib", "cabozantinib", "captem", "capecitabine",
              "temozolomide", "streptozocin", "platinum-etoposide")
@@ -296,6 +296,16 @@ def new_finding(rule_id: str, **kwargs) -> Finding:
     }
     defaults.update(kwargs)
     return Finding(**defaults)
+
+
+def prrt_criterion_failed(p: PatientProfile) -> bool:
+    """An eligibility criterion (CrCl, Karnofsky, platelets, SSTR) is recorded as failed."""
+    return any(c.result == "fail" for c in p.prrt_eligibility.criteria)
+
+
+def prrt_option(p: PatientProfile, key: str = "prrt-ssa", preferred: bool = True) -> Option:
+    """A PRRT option; never the preferred one while an eligibility criterion has failed (X-7 lists it)."""
+    return Option(key, preferred and not prrt_criterion_failed(p))
 
 
 def comorbidity_flags(p: PatientProfile) -> dict[str, list[str]]:

@@ -16,6 +16,7 @@ from cds_service.rules.common import (
     new_finding,
     pathway_check,
     progressing,
+    prrt_option,
     sstr_imaging_positive,
     sstr_positive,
 )
@@ -48,7 +49,7 @@ def g3_1(p: PatientProfile) -> Check:
 def _build_g3_2(p: PatientProfile, c: Check) -> Finding:
     after_ssa = progressing(p) and p.line_of_therapy.value == "after-ssa"
     if after_ssa and sstr_imaging_positive(p):
-        options = [Option("prrt-ssa", True), Option("captem")]
+        options = [prrt_option(p), Option("captem")]
     else:
         options = [Option("ssa", True), Option("captem")]
     f = new_finding("G3-2", options=options, params={"after_ssa": after_ssa})

@@ -19,6 +19,8 @@ from cds_service.rules.common import (
     new_finding,
     pathway_check,
     progressing,
+    prrt_criterion_failed,
+    prrt_option,
     sstr_imaging_positive,
     sstr_negative,
     sstr_positive,
@@ -131,11 +133,12 @@ def gi_5(p: PatientProfile) -> Check:
 
 
 def _build_gi_4(p: PatientProfile, c: Check) -> Finding:
-    options = [Option("prrt-ssa", True)]
+    failed = prrt_criterion_failed(p)  # PRRT stays listed (X-7 names the failed criterion), not preferred
+    options = [prrt_option(p)]
     if hepatic_predominant(p) is not False:
-        options.append(Option("liver-directed-ssa"))
-    options.append(Option("ssa"))
-    return _finding("GI-4", p, options, "sstr", "burden", "symptoms", "hepatic")
+        options.append(Option("liver-directed-ssa", failed and bool(hepatic_predominant(p))))
+    options.append(Option("ssa", failed and not hepatic_predominant(p)))
+    return _finding("GI-4", p, options, "sstr", "burden", "symptoms", "hepatic", prrt_failed=failed)
 
 
 @rule("GI-4", hook="patient-view", kind="next-step", topic="prrt-first-line", group="gi", seeds=("004",),
@@ -190,7 +193,7 @@ def gi_3(p: PatientProfile) -> Check:
 
 
 def _build_gi_6(p: PatientProfile, c: Check) -> Finding:
-    options = [Option("prrt-ssa", True), Option("cabozantinib"), Option("everolimus"),
+    options = [prrt_option(p), Option("cabozantinib"), Option("everolimus"),
                Option("ssa-dose-escalation")]
     return _finding("GI-6", p, options, "sstr", "status", "therapies")
 
@@ -211,7 +214,7 @@ def gi_6(p: PatientProfile) -> Check:
 def _build_gi_7(p: PatientProfile, c: Check) -> Finding:
     options = [Option("everolimus", True), Option("cabozantinib", True)]
     if sstr_imaging_positive(p):
-        options.append(Option("prrt-retreatment-ssa", True))
+        options.append(prrt_option(p, "prrt-retreatment-ssa"))
     f = _finding("GI-7", p, options, "sstr", "status", "therapies", "durable")
     if not sstr_imaging_positive(p):
         f.params["prrt_needs_imaging"] = True
@@ -242,10 +245,10 @@ def _build_gi_8(p: PatientProfile, c: Check) -> Finding:
         options = [Option("everolimus", True), Option("cabozantinib", True)]
     else:  # both agents used: PRRT again after a durable response, liver-directed therapy, a trial
         if sstr_imaging_positive(p) and exposed(p, "prrt") and p.prrt_response_durable.value:
-            options.append(Option("prrt-retreatment-ssa", True))
+            options.append(prrt_option(p, "prrt-retreatment-ssa"))
         if hepatic_predominant(p):
             options.append(Option("liver-directed", True))
-    options.append(Option("clinical-trial", not options))
+    options.append(Option("clinical-trial", not any(o.preferred for o in options)))
     return _finding("GI-8", p, options, "sstr", "status", "therapies", "durable", used=sorted(used))
 
 

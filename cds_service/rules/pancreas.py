@@ -17,6 +17,7 @@ from cds_service.rules.common import (
     new_finding,
     pathway_check,
     progressing,
+    prrt_option,
     sstr_imaging_positive,
     sstr_negative,
     sstr_positive,
@@ -75,7 +76,7 @@ def p_6(p: PatientProfile) -> Check:
 def _build_p_3(p: PatientProfile, c: Check) -> Finding:
     options = [Option("captem", True), Option("liver-directed")]
     if sstr_imaging_positive(p):
-        options.append(Option("prrt-ssa"))
+        options.append(prrt_option(p, preferred=False))
     return _finding("P-3", p, options, "burden", "symptoms", "sstr", "hepatic")
 
 
@@ -112,9 +113,9 @@ def _build_p_4(p: PatientProfile, c: Check) -> Finding:
     options = [Option(k, True) for k in ("everolimus", "sunitinib") if k not in used]
     if sstr_imaging_positive(p):
         if "prrt" not in used:
-            options.append(Option("prrt-ssa", True))
+            options.append(prrt_option(p))
         elif p.prrt_response_durable.value:
-            options.append(Option("prrt-retreatment-ssa", True))
+            options.append(prrt_option(p, "prrt-retreatment-ssa"))
     if not used & {"captem", "temozolomide"}:
         options.append(Option("captem", True))
     if not options:

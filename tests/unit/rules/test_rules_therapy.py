@@ -292,3 +292,10 @@ def test_GI_8_after_both_targeted_agents_offers_prrt_again_after_durable_respons
     assert f.rule_id == "GI-8"
     assert {"prrt-retreatment-ssa", "liver-directed"} <= set(f.recommended_options)
     assert not {"everolimus", "cabozantinib", "captem"} & {o.key for o in f.options}
+
+
+def test_GI_4_failed_prrt_criterion_keeps_prrt_listed_but_not_preferred() -> None:
+    f = next_step(profile(ki67=15, burden="high", symptomatic=False, hepatic=False,
+                          prrt_eligibility=eligibility(plt="fail")))
+    assert f.rule_id == "GI-4" and f.preferred_option == "ssa" and "prrt-ssa" in f.recommended_options
+    assert "X-7" in [a.rule_id for a in f.addenda]
