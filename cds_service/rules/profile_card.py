@@ -19,12 +19,14 @@ def _build_x_9(p: PatientProfile, c: Check) -> Finding:
     group, why = select_pathway(p)
     f = new_finding("X-9", params={
         "headline": headline(p),
-        "nen_status": p.nen_status, "pathway": why, "metastatic_sites": list(p.metastatic_sites),
+        "nen_status": p.nen_status, "pathway": why,
         "prrt_eligible": p.prrt_eligibility.eligible if p.prrt_eligibility.criteria else None,
     })
     add_core_facts(f, p, "sstr", "functional", "stage", "metastatic", "status", "line")
     if p.liver_metastases.known:
         add_fact(f, p, "hepatic")
+    if p.metastatic_sites:  # the sites carry the provenance of the metastatic finding
+        f.add_facts(shown("Metastatic sites", p.metastatic, ", ".join(p.metastatic_sites)))
     f.add_facts(shown("Tumour burden", p.tumor_burden), shown("Symptomatic", p.symptomatic),
                 shown("MEN1", p.men1))
     for crit in p.prrt_eligibility.criteria:
