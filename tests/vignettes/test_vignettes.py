@@ -181,3 +181,21 @@ def test_order_sign_vignettes_alert_on_text_only_atc_only_and_referenced_medicat
             if style and f"MedicationRequest/{r.get('id')}" in carded:
                 alerted.add(style)
     assert {"text-only", "atc-only", "medicationReference"} <= alerted, alerted
+
+
+# Suggestions the model requires (sections 4.5 and 5), checked on every card of those rules.
+REQUIRED_SUGGESTIONS = {
+    "O-PPI-1": "create:ServiceRequest", "O-PPI-3": "update:MedicationRequest", "O-SSA-1": "delete:MedicationRequest",
+    "O-SSA-3": "create:ServiceRequest", "X-2": "create:ServiceRequest", "X-3": "create:ServiceRequest",
+}
+
+
+@pytest.mark.parametrize("inp", all_inputs(), ids=str)
+def test_model_suggestions_are_on_their_cards(inp: Input) -> None:
+    out = outcome(inp)
+    for f, card in zip(out.findings, out.cards, strict=True):
+        kind = REQUIRED_SUGGESTIONS.get(f.rule_id)
+        if kind:
+            assert kind in suggestion_kinds(card), f"{inp.id}: {f.rule_id} lacks {kind}"
+            if not f.conditional:
+                assert any(s.get("isRecommended") for s in card["suggestions"]), f.rule_id
