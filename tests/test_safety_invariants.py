@@ -58,7 +58,8 @@ def test_invariant_1_nec_is_never_offered_ssa_everolimus_sunitinib_or_prrt(inp: 
                 assert a["type"] != "create" or a["resource"]["resourceType"] != "MedicationRequest"
     # order-sign: a drafted SSA / everolimus / sunitinib / PRRT for a NEC is never left without an alert
     for order in out.profile.draft_orders:
-        if order.therapy in ("ssa", "everolimus", "sunitinib", "prrt") and inp.hook == "order-sign":
+        if order.therapy in ("ssa", "everolimus", "sunitinib", "prrt") and inp.hook == "order-sign" \
+                and out.profile.in_scope:
             alerts = [f for f in out.findings if f.order_ref == order.reference
                       and f.indicator in ("warning", "critical")]
             assert alerts, f"{order.reference} ({order.therapy}) drafted for a NEC without a warning"
@@ -76,7 +77,7 @@ def test_invariant_2_no_prrt_without_positive_sstr_imaging(inp: Input) -> None:
             assert not set(f.all_options()) & PRRT_OPTIONS, f"{f.rule_id} shows PRRT to an SSTR-negative patient"
             assert f.topic not in ("prrt-first-line", "prrt-after-ssa", "after-prrt"), f.rule_id
     # a drafted Lu-177 order without positive imaging always gets the eligibility alert
-    if inp.hook == "order-sign":
+    if inp.hook == "order-sign" and p.nen_status != "none" and p.in_scope:
         for order in p.draft_orders:
             if order.therapy == "prrt":
                 assert any(f.rule_id == "O-PRRT-1" and f.order_ref == order.reference for f in out.findings)

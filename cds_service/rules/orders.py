@@ -60,7 +60,8 @@ def drafted_fact(p: PatientProfile, order: DraftOrder) -> ShownFact:
 
 
 def _nen(p: PatientProfile) -> Check:
-    return check("NEN present", p.nen_status != "none")
+    """A GEP-NEN (active or history); an out-of-scope NEN gets no order advice (model section 1)."""
+    return check("GEP-NEN present (in scope)", p.nen_status != "none" and p.in_scope)
 
 
 def _gastrinoma(p: PatientProfile) -> bool:
@@ -277,7 +278,7 @@ def _build_o_ssa_5(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
 def o_ssa_5(p: PatientProfile, order: DraftOrder) -> Check:
     """Long-acting SSA drafted within 28 days before a planned Lu-177 dotatate dose: no long-acting
     SSA in the 4 weeks before a dose (short-acting: hold 24 h) (Lutathera label; 004)."""
-    return all_of(check("long-acting SSA", order.long_acting,
+    return all_of(_nen(p), check("long-acting SSA", order.long_acting,
                         "formulation of the drafted SSA (long-acting or short-acting)"),
                   check("a PRRT dose within the next 28 days", _prrt_within_window(p, order),
                         "date of the drafted PRRT dose"))
@@ -315,9 +316,9 @@ def o_prrt_1(p: PatientProfile, order: DraftOrder) -> Check:
     """Lu-177 dotatate drafted while an eligibility criterion failed or is unknown, or for a NEC, or
     without positive SSTR imaging: lists each criterion with value and date. Critical for NEC or
     SSTR-negative disease (Lutathera label; 004)."""
-    return any_of(check("NEC", p.differentiation.value == "NEC"),
-                  check("SSTR imaging not positive", not sstr_imaging_positive(p)),
-                  check("an eligibility criterion failed or unknown", not p.prrt_eligibility.eligible))
+    return all_of(_nen(p), any_of(check("NEC", p.differentiation.value == "NEC"),
+                                  check("SSTR imaging not positive", not sstr_imaging_positive(p)),
+                                  check("an eligibility criterion failed or unknown", not p.prrt_eligibility.eligible)))
 
 
 # --------------------------------------------------------------------------------------- O-TKI-1

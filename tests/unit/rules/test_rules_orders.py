@@ -185,3 +185,9 @@ def test_O_TKI_2_everolimus_for_nec_warns() -> None:
 def test_unclassified_draft_gets_no_card() -> None:
     other = draft(None, "paracetamol 1 g", ref="MedicationRequest/p")
     assert cards(profile(diff="NEC", draft_orders=(other,))) == []
+
+
+def test_out_of_scope_nen_gets_no_order_advice() -> None:
+    p = profile(site="lung", group="out-of-scope", in_scope=False, sstr="unknown", diff="NEC", ki67=70,
+                grade="high-grade-nec", draft_orders=(LAR, LUTATHERA))
+    assert cards(p) == []
