@@ -122,7 +122,7 @@ def _evaluation(e: RuleEvaluation) -> dict[str, Any]:
     out: dict[str, Any] = {"id": e.rule_id, "kind": e.kind, "topic": e.topic, "status": e.status,
                            "reason": e.reason, "source": rule.source}
     if e.missing:
-        out["missing"] = list(e.missing)
+        out["missing"] = [_label(m) for m in e.missing]
     if e.order_ref:
         out["order"] = e.order_ref
     if e.finding is not None and e.status == "fired":
@@ -130,6 +130,16 @@ def _evaluation(e: RuleEvaluation) -> dict[str, Any]:
                        "conditional": e.finding.conditional,
                        "options": [o.key for o in e.finding.options]}
     return out
+
+
+def _label(key: str) -> str:
+    """Display text of a missing-data key (cards/labels.yaml), or the key when the cards are absent."""
+    try:
+        from cds_service.cards.data import card_data
+
+        return card_data().label(key)
+    except (OSError, KeyError, ValueError):
+        return key
 
 
 def _fact(f: Fact) -> Any:
