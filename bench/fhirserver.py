@@ -31,7 +31,7 @@ from cds_service.fhir.upload import upload_bundle
 from cds_service.services.registry import PATIENT_TOKEN, CdsService
 
 SEKMET = Path(os.environ.get("NET_CDS_FHIR_SERVERS_DIR", REPO / ".fhir-servers")) / "sekmet" / "venv" / "bin" / "sekmet"
-TEMPLATE = REPO / "tests" / "integration" / "servers" / "sekmet" / "settings.yaml.template"
+SERVE = REPO / "tests" / "integration" / "servers" / "serve"  # the integration suite's start script
 
 
 @dataclass(frozen=True)
@@ -45,25 +45,24 @@ def available() -> str | None:
     """None when sekmet is installed; otherwise why the fallback scenario cannot run."""
     if not SEKMET.exists():
         return f"sekmet-fhir is not installed ({SEKMET}); run tests/integration/servers/install"
-    if not TEMPLATE.exists():
-        return f"{TEMPLATE} is missing"
+    if not SERVE.exists():
+        return f"{SERVE} is missing"
     return None
 
 
 @contextmanager
 def sekmet(log_file: Path | None = None) -> Iterator[FhirServer]:
-    """sekmet-fhir on a free loopback port with a fresh SQLite database, for the `with` block."""
+    """sekmet-fhir on a free loopback port with a fresh SQLite database and a bearer token, for the `with`
+    block (started by tests/integration/servers/serve, as the integration tests start it)."""
     reason = available()
     if reason:
         raise RuntimeError(reason)
     with tempfile.TemporaryDirectory(prefix="net-cds-bench-sekmet-") as workdir:
         port = free_port()
         token = f"bench-{secrets.token_hex(12)}"
-        settings = (TEMPLATE.read_text(encoding="utf-8").replace("{port}", str(port))
-                    .replace("{data_dir}", str(Path(workdir) / "data")).replace("{token}", token))
-        (Path(workdir) / "settings.yaml").write_text(settings, encoding="utf-8")
+        env = {**os.environ, "PORT": str(port), "TOKEN": token, "DATA_DIR": workdir}
         log = open(log_file or os.devnull, "ab")  # noqa: SIM115
-        process = subprocess.Popen([str(SEKMET), "serve", "-c", "settings.yaml"], cwd=workdir, stdout=log,
+        process = subprocess.Popen(["bash", str(SERVE), "sekmet"], cwd=REPO, env=env, stdout=log,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         base = f"http://127.0.0.1:{port}/fhir"
         try:

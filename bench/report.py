@@ -42,6 +42,14 @@ def load_table(results: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def variants_note(results: dict[str, Any]) -> str:
+    tags = {}
+    for name, scenario in results["scenarios"].items():
+        if scenario.get("variant") and "[" in name:
+            tags[name[name.index("[") + 1:-1]] = scenario["variant"]
+    return " ".join(f"Rows tagged [{tag}]: {text}." for tag, text in sorted(tags.items()))
+
+
 def cold_table(results: dict[str, Any]) -> str:
     cells = [f"{name} {scenario['cold_ms']:.0f} ms" for name, scenario in results["scenarios"].items()
              if scenario.get("cold_ms") is not None]
@@ -119,6 +127,8 @@ def render(results: dict[str, Any]) -> str:
         "front of 2 workers, so latency there includes queueing).",
         "",
         load_table(results),
+        "",
+        variants_note(results),
         "",
         cold_table(results),
         "",

@@ -46,6 +46,11 @@ CONCURRENCY = (1, 8)
 FALLBACK_PAGE_SIZE = Settings().fhir_page_size
 # The service as a development deployment runs it (auth off), with its feedback database out of var/.
 BENCH_ENV = {"NET_CDS_FEEDBACK_DB": str(RESULTS / "feedback.sqlite3"), "NET_CDS_LOG_LEVEL": "WARNING"}
+# Diagnostic variants (--variant): the same scenarios with one thing changed; rows get the variant's tag.
+VARIANTS = {
+    "fb-tmpfs": ("feedback database on tmpfs (/dev/shm: no fsync), i.e. what a request costs once recording "
+                 "the issued cards is cheap", {"NET_CDS_FEEDBACK_DB": "/dev/shm/net-cds-bench-feedback.sqlite3"}),
+}
 
 
 @dataclass(frozen=True)
@@ -278,8 +283,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=4, help="threads per worker with --worker-class gthread")
     parser.add_argument("--client", default="raw", choices=("raw", "httpx"),
                         help="load generator client: raw asyncio HTTP/1.1 (lean, default) or httpx.AsyncClient")
+    parser.add_argument("--variant", choices=sorted(VARIANTS),
+                        help="diagnostic variant; its rows are added next to the normal ones, tagged [NAME]")
     parser.add_argument("--no-markdown", action="store_true", help="do not rewrite BENCHMARKS.md")
     args = parser.parse_args(argv)
+    if args.variant:
+        BENCH_ENV.update(VARIANTS[args.variant][1])
     CLIENT["name"] = args.client
     gunicorn = Gunicorn(workers=2, worker_class=args.worker_class, threads=args.threads,
                         log_file=RESULTS / "gunicorn.log", env=BENCH_ENV)
@@ -287,10 +296,15 @@ def main(argv: list[str] | None = None) -> int:
     latest_file = RESULTS / "latest.json"
     previous = json.loads(latest_file.read_text(encoding="utf-8")) if latest_file.exists() else {}
     names = args.scenario or list(SCENARIOS)
-    scenarios = dict(previous.get("scenarios", {})) if args.scenario else {}
+    keep = args.scenario or args.variant  # a partial run keeps the other rows of the last results
+    scenarios = dict(previous.get("scenarios", {})) if keep else {}
+    tag = f" [{args.variant}]" if args.variant else ""
     for name in names:
-        scenarios[name] = run_scenario(SCENARIOS[name], args.quick, gunicorn)
-    scenarios = {n: scenarios[n] for n in SCENARIOS if n in scenarios}
+        scenarios[name + tag] = run_scenario(SCENARIOS[name], args.quick, gunicorn)
+        if args.variant:
+            scenarios[name + tag]["variant"] = VARIANTS[args.variant][0]
+    order = [n + t for n in SCENARIOS for t in ("", *(f" [{v}]" for v in VARIANTS))]
+    scenarios = {n: scenarios[n] for n in order if n in scenarios}
     stamp = dt.datetime.now(dt.UTC)
     results = {"date": stamp.strftime("%Y-%m-%d %H:%M UTC"), "quick": args.quick, "machine": machine(),
                "server": gunicorn.describe(), "client": f"bench/loadgen.py ({CLIENT_LABELS[args.client]})",
@@ -299,6 +313,9 @@ def main(argv: list[str] | None = None) -> int:
     text = json.dumps(results, indent=1)
     (RESULTS / f"run-{stamp.strftime('%Y%m%dT%H%M%SZ')}.json").write_text(text, encoding="utf-8")
     latest_file.write_text(text, encoding="utf-8")
+    if args.variant == "fb-tmpfs":
+        for leftover in Path("/dev/shm").glob("net-cds-bench-feedback.sqlite3*"):
+            leftover.unlink()
     print("\n" + report.targets_table(results))
     if not args.no_markdown:
         report.write_benchmarks_md(BENCHMARKS_MD, results)
