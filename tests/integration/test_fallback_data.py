@@ -85,7 +85,7 @@ def test_other_patients_data_never_leaks(fhir_server: FhirTestServer):
 
 
 def test_page_size_5_still_sees_every_resource(fhir_server: FhirTestServer, monkeypatch: pytest.MonkeyPatch):
-    # The server really pages: 12 chromogranin A results come back 5 at a time with a `next` link.
+    # The server really pages: 24 chromogranin A results come back 5 at a time with a `next` link.
     first = fhir_server.get("Observation", patient=OWN.id, code="http://loinc.org|9811-1", _count="5")
     assert len(first["entry"]) == 5
     assert any(link["relation"] == "next" for link in first.get("link", []))
@@ -101,10 +101,19 @@ def test_page_size_5_still_sees_every_resource(fhir_server: FhirTestServer, monk
     record = fetched_record(fhir_server, OWN.id, fhir_page_size=5)
     assert _by_ref(record) == reachable(fhir_server, _by_ref(prefetched_record(OWN)))
     cga = [r for r in record.of_type("Observation") if r["id"].startswith(f"{OWN.id}-cga-")]
-    assert len(cga) == 12
+    assert len(cga) == 24
     followed = [u for u in urls if u.startswith("http")]  # `next` links are absolute
-    assert len(followed) >= 2, urls  # labs: 13 results = 3 pages; at least 2 next links followed
+    assert len(followed) >= 4, urls  # labs: 25 results = 5 pages, so at least 4 next links followed
     assert all(u.startswith(fhir_server.base_url) for u in followed)
+
+
+def test_server_default_page_size_is_followed_too(fhir_server: FhirTestServer):
+    # NET_CDS_FHIR_PAGE_SIZE=0: no _count is sent, so the server's own page size (20, as HAPI's) applies.
+    first = fhir_server.get("Observation", patient=OWN.id, code="http://loinc.org|9811-1")
+    assert len(first["entry"]) == 20
+    assert any(link["relation"] == "next" for link in first.get("link", []))
+    record = fetched_record(fhir_server, OWN.id, fhir_page_size=0)
+    assert _by_ref(record) == reachable(fhir_server, _by_ref(prefetched_record(OWN)))
 
 
 def test_paging_is_bounded_and_the_gap_is_a_note(fhir_server: FhirTestServer):
