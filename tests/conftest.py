@@ -11,10 +11,12 @@ FHIR_BASE = "https://ehr.example.org/fhir"
 
 
 @pytest.fixture
-def settings() -> Settings:
-    """Test settings: one allowlisted FHIR server, short timeouts."""
+def settings(tmp_path) -> Settings:
+    """Test settings: one allowlisted FHIR server, short timeouts, databases in a temporary folder."""
     return Settings().with_overrides(allowed_fhir_servers=(FHIR_BASE,), fhir_timeout=1.0,
-                                     fhir_total_timeout=2.0, fhir_page_size=0)
+                                     fhir_total_timeout=2.0, fhir_page_size=0,
+                                     feedback_db=str(tmp_path / "feedback.sqlite3"),
+                                     jti_db=str(tmp_path / "jti.sqlite3"))
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 _not_blank = validate.Length(min=1)
 # FHIR R4 id: the patient id is substituted into fallback query paths, so nothing else is accepted.
-_fhir_id = validate.Regexp(r"^[A-Za-z0-9\-.]{1,64}$", error="must be a FHIR id ([A-Za-z0-9-.], at most 64).")
+_fhir_id = validate.Regexp(r"^[A-Za-z0-9\-.]{1,64}\Z", error="must be a FHIR id ([A-Za-z0-9-.], at most 64).")
 
 
 class _Lenient(Schema):

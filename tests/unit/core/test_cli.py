@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from cds_service.cli import main
 from cds_service.samples import list_samples
+
+
+@pytest.fixture(autouse=True)
+def _databases_in_tmp(tmp_path, monkeypatch):
+    """The CLI reads its settings from the environment: keep its databases out of the checkout."""
+    monkeypatch.setenv("NET_CDS_FEEDBACK_DB", str(tmp_path / "feedback.sqlite3"))
+    monkeypatch.setenv("NET_CDS_JTI_DB", str(tmp_path / "jti.sqlite3"))
 
 
 def test_samples_list_names_every_sample(capsys):

@@ -129,7 +129,7 @@ def test_prefetch_key_with_a_bare_string_is_400_naming_the_key(client):
     assert expression(response) == "prefetch.conditions"
 
 
-@pytest.mark.parametrize("patient_id", ["../../admin", "p1&_include=*", "p 1", "x" * 65, ""])
+@pytest.mark.parametrize("patient_id", ["../../admin", "p1&_include=*", "p 1", "x" * 65, "", "p1\n"])
 def test_patient_id_must_be_a_fhir_id(client, patient_id):
     """The patient id goes into fallback query paths: only a FHIR id is accepted."""
     body = valid_body()
