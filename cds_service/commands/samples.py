@@ -72,7 +72,7 @@ def load_command(args: argparse.Namespace) -> int:
         print("No sample patients found.", file=sys.stderr)
         return 1
     token = args.token or os.environ.get(TOKEN_ENV) or None
-    failures = 0
+    loaded: list[str] = []
     with requests.Session() as session:
         for sample in samples:
             bundle = sample.bundle()
@@ -83,14 +83,12 @@ def load_command(args: argparse.Namespace) -> int:
             try:
                 result = upload_bundle(base, bundle, sample.id, token=token, timeout=args.timeout, session=session)
             except UploadError as exc:
-                failures += 1
                 print(f"FAILED {exc}", file=sys.stderr)
                 continue
+            loaded.append(sample.id)
             print(f"loaded {result.summary()}")
-    loaded = len(samples) - failures
-    print(f"{loaded} of {len(samples)} sample patients loaded into {base}")
+    print(f"{len(loaded)} of {len(samples)} sample patients loaded into {base}")
     if loaded:
-        first = samples[0].id
-        print(f"try: net-cds call patient-view --patient {first} --fhir-server {base}"
+        print(f"try: net-cds call patient-view --patient {loaded[0]} --fhir-server {base}"
               + (" --token ..." if token else ""))
-    return 0 if failures == 0 else 1
+    return 0 if len(loaded) == len(samples) else 1

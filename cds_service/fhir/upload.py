@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -88,7 +89,7 @@ def to_transaction(bundle: dict, base_url: str | None = None) -> dict:
         full_url = entry.get("fullUrl")
         if isinstance(full_url, str) and full_url != ref:
             rewrite[full_url] = ref
-        copy = {**resource, "id": rid}
+        copy = {**deepcopy(resource), "id": rid}  # deep: references are rewritten in place below
         meta = {k: v for k, v in (copy.get("meta") or {}).items() if k not in ("versionId", "lastUpdated")}
         if meta:
             copy["meta"] = meta

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+import responses
 
 from cds_service.cli import main
-from cds_service.fhir.upload import dangling_references, to_transaction
+from cds_service.fhir.upload import UploadError, dangling_references, to_transaction, upload_bundle
 from cds_service.samples import list_samples
 from tests.integration.conftest import KNOWN_SAMPLE_DEFECTS, FhirTestServer, free_port
 
@@ -84,3 +85,59 @@ def test_load_unknown_sample_or_bad_url(capsys: pytest.CaptureFixture[str]):
     assert "no-such-sample" in capsys.readouterr().err
     assert main(["samples", "load", "--fhir-server", "ftp://example.org/fhir"]) == 2
     assert "http(s)" in capsys.readouterr().err
+
+
+def test_transaction_rewrites_urn_uuid_references_and_drops_server_meta():
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "urn:uuid:5f1c2b7e-0000-4000-8000-000000000001",
+         "resource": {"resourceType": "Patient", "meta": {"versionId": "7", "profile": ["http://x/p"]}}},
+        {"fullUrl": "urn:uuid:5f1c2b7e-0000-4000-8000-000000000002",
+         "resource": {"resourceType": "Observation", "id": "obs-1", "status": "final", "code": {"text": "x"},
+                      "subject": {"reference": "urn:uuid:5f1c2b7e-0000-4000-8000-000000000001"}}},
+    ]}
+    transaction = to_transaction(bundle, "http://127.0.0.1:9/fhir/")
+    patient, observation = (e["resource"] for e in transaction["entry"])
+    assert patient["id"] == "5f1c2b7e-0000-4000-8000-000000000001"
+    assert patient["meta"] == {"profile": ["http://x/p"]}
+    assert observation["subject"]["reference"] == "Patient/5f1c2b7e-0000-4000-8000-000000000001"
+    assert transaction["entry"][1]["fullUrl"] == "http://127.0.0.1:9/fhir/Observation/obs-1"
+    assert bundle["entry"][1]["resource"]["subject"]["reference"].startswith("urn:uuid:")  # input untouched
+
+
+@pytest.mark.parametrize("entries, message", [
+    ([{"resource": {"resourceType": "Patient"}}], "stable id"),
+    ([{"resource": {"resourceType": "Patient", "id": "a"}}, {"resource": {"resourceType": "Patient", "id": "a"}}],
+     "twice"),
+    ([], "no resources"),
+])
+def test_transaction_refuses_what_would_not_be_idempotent(entries, message):
+    with pytest.raises(UploadError, match=message):
+        to_transaction({"resourceType": "Bundle", "type": "collection", "entry": entries})
+
+
+def test_transaction_response_in_hapi_style_is_understood():
+    # HAPI answers "201 Created" / "200 OK" with a location; one refused entry fails the whole load.
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "p"}},
+        {"resource": {"resourceType": "Condition", "id": "c", "subject": {"reference": "Patient/p"}}}]}
+    base = "https://hapi.fhir.org/baseR4"
+    answer = {"resourceType": "Bundle", "type": "transaction-response", "entry": [
+        {"response": {"status": "201 Created", "location": "Patient/p/_history/1"}},
+        {"response": {"status": "200 OK", "location": "Condition/c/_history/3"}}]}
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.POST, base, json=answer)
+        result = upload_bundle(base, bundle, "p", token="secret")
+        sent = rsps.calls[0].request
+        assert sent.headers["Authorization"] == "Bearer secret"
+        assert sent.headers["Content-Type"] == "application/fhir+json"
+    assert (result.created, result.updated) == (1, 1)
+    answer["entry"][1]["response"]["status"] = "400 Bad Request"
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.POST, base, json=answer)
+        with pytest.raises(UploadError, match="Condition/c answered 400"):
+            upload_bundle(base, bundle, "p")
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.POST, base, status=422, json={"resourceType": "OperationOutcome", "issue": [
+            {"severity": "error", "code": "processing", "diagnostics": "Resource Patient/x not found"}]})
+        with pytest.raises(UploadError, match="HTTP 422: Resource Patient/x not found"):
+            upload_bundle(base, bundle, "p")
