@@ -414,16 +414,21 @@ class Patient:
             res["dispenseRequest"] = {"validityPeriod": {"start": authored, "end": end}}
         return self.add(res, suffix or f"{drug}-rx")
 
-    def administration(self, drug: str, date: str, suffix: str, dose: str | None = None) -> str:
+    def administration(self, drug: str, date: str, suffix: str, dose: str | None = None,
+                       quantity: tuple[float, str] | None = None) -> str:
         res = {"resourceType": "MedicationAdministration", "status": "completed",
                "medicationCodeableConcept": drug_cc(drug), "subject": {"reference": self.ref},
                "effectiveDateTime": date}
-        if dose:
+        if dose:  # FHIR R4 mad-1: a dosage needs a dose or a rate, not text alone
             res["dosage"] = {"text": dose}
+            if quantity:
+                res["dosage"]["dose"] = {"value": quantity[0], "unit": quantity[1],
+                                         "system": "http://unitsofmeasure.org", "code": quantity[1]}
         return self.add(res, suffix)
 
     def prrt_cycles(self, dates: list[str], suffix: str = "prrt") -> list[str]:
-        return [self.administration("lutathera", d, f"{suffix}-{i}", dose="7.4 GBq (200 mCi) IV")
+        return [self.administration("lutathera", d, f"{suffix}-{i}", dose="7.4 GBq (200 mCi) IV",
+                                    quantity=(7.4, "GBq"))
                 for i, d in enumerate(dates, start=1)]
 
     def procedure(self, suffix: str, text: str, date: str, cpt: tuple[str, str] | None = None,
@@ -614,7 +619,7 @@ def sample_syndrome_refractory():
     p.ki67(2, "2023-05-02")
     p.sstr("Ga-68 DOTATATE PET/CT", "positive", "2023-04-20", krenning=4)
     p.med_statement("octreotide-lar", "2023-06-01", dose="30 mg IM every 4 weeks")
-    p.administration("octreotide-lar", "2026-11-05", "octreotide-lar-dose", dose="30 mg IM")
+    p.administration("octreotide-lar", "2026-11-05", "octreotide-lar-dose", dose="30 mg IM", quantity=(30, "mg"))
     p.finding("symptomatic", True, "2026-11-10",
               note="Diarrhoea 7-8 stools/day and daily flushing despite octreotide LAR 30 mg q4w for 3 months.")
     p.lab("5hiaa", 48, "2026-10-28", "H")

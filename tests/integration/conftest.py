@@ -40,10 +40,7 @@ SERVER_NAMES = ("medplum", "sekmet")
 # Sample defects a real server revealed, reported to the samples' owner: (server, sample id) -> the
 # refusal we expect. Such a sample's tests are xfailed on that server only while the server still
 # refuses it for exactly this reason; any other refusal fails.
-KNOWN_SAMPLE_DEFECTS: dict[tuple[str, str], str] = {
-    ("medplum", sample_id): "dose.exists() or rate.exists()"  # R4 invariant mad-1: dosage.text alone
-    for sample_id in ("net-si-syndrome-refractory", "net-si-after-prrt-durable", "net-si-after-prrt-early")
-}
+KNOWN_SAMPLE_DEFECTS: dict[tuple[str, str], str] = {}  # (server, sample id) -> the server's words
 
 # What a server cannot search, as it answers with Prefer: handling=strict: (server, prefetch key) -> its
 # words. The service must turn such a query into a data-quality note (and never read other patients' data).
