@@ -7,10 +7,10 @@ sample patients walk every therapy rule path, and every card of every input is v
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
+from tests.shared_docs import SEEDS
 from tests.vignettes.vignette_support import (
     Input,
     all_inputs,
@@ -129,7 +129,6 @@ def test_sample_shows_the_rules_it_lists(sample: Input) -> None:
     assert [r for r in wanted if r not in got] == [], f"{sample.id} fired {sorted(got)}"
 
 
-SEEDS = Path("/work/shared/seeds")
 
 
 @pytest.mark.skipif(not SEEDS.exists(), reason="seed texts not available")

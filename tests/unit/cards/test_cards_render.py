@@ -15,11 +15,11 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from cds_service.cards import render_cards
 from cds_service.cards.data import cards_dir
 from cds_service.rules import all_rules, evaluate
+from tests.shared_docs import SEEDS
 from tests.unit.rules.rule_profiles import draft, eligibility, lab, profile, therapy
 from tests.vignettes.vignette_support import card_errors
 
 CARDS = Path(__file__).resolve().parents[3] / "cards"
-SEEDS = Path("/work/shared/seeds")
 SSA = therapy("ssa", start="2025-01-01")
 
 
