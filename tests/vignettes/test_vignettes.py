@@ -130,7 +130,6 @@ def test_sample_shows_the_rules_it_lists(sample: Input) -> None:
 
 
 
-
 @pytest.mark.skipif(not SEEDS.exists(), reason="seed texts not available")
 def test_no_rendered_card_copies_a_seed_sentence() -> None:
     n = 7
