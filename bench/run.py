@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -287,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="diagnostic variant; its rows are added next to the normal ones, tagged [NAME]")
     parser.add_argument("--no-markdown", action="store_true", help="do not rewrite BENCHMARKS.md")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop gunicorn and the FHIR server on the way out
     if args.variant:
         BENCH_ENV.update(VARIANTS[args.variant][1])
     CLIENT["name"] = args.client
