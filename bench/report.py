@@ -26,6 +26,10 @@ def _ms(value: Any) -> str:
     return f"{value:.1f}" if value < 100 else f"{value:.0f}"
 
 
+def _kib(size: int) -> str:
+    return f"{size / 1024:.1f}" if size < 10 * 1024 else f"{size / 1024:.0f}"
+
+
 def load_table(results: dict[str, Any]) -> str:
     """One row per scenario and concurrency level."""
     rows = ["| scenario | resources | body KiB | concurrency | requests | p50 ms | p95 ms | p99 ms | req/s | "
@@ -35,7 +39,7 @@ def load_table(results: dict[str, Any]) -> str:
         for run in scenario.get("load", []):
             s = run["summary"]
             cpu = run.get("client_cpu_s", 0) * 1000 / s["requests"] if s["requests"] else math.nan
-            rows.append(f"| {name} | {scenario.get('resources', '–')} | {scenario.get('body_bytes', 0) / 1024:.0f} "
+            rows.append(f"| {name} | {scenario.get('resources', '–')} | {_kib(scenario.get('body_bytes', 0))} "
                         f"| {run['concurrency']} | {s['requests']} | {_ms(s['p50_ms'])} | {_ms(s['p95_ms'])} "
                         f"| {_ms(s['p99_ms'])} | {s['rps']:.0f} | {s['errors']} | {run.get('cards', '–')} "
                         f"| {_ms(cpu)} | {run.get('load_average_after', '–')} |")
