@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from cds_service.security.policy import StartupError
+from cds_service.sqlite_connections import SqliteConnections
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,7 @@ class SqliteFeedbackStore(FeedbackStore):
     def __init__(self, path: Path) -> None:
         super().__init__()
         self.path = Path(path)
+        self._connections = SqliteConnections(self.path)
 
     @property
     def location(self) -> str:
@@ -179,15 +181,11 @@ class SqliteFeedbackStore(FeedbackStore):
 
     @contextmanager
     def _connection(self, durable: bool) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=10.0)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-            with db:  # commits, or rolls back on an exception
-                yield db
-        finally:
-            db.close()
+        db = self._connections.get()
+        # Feedback is synced to disk on commit; issued-card bookkeeping rides on the WAL (NORMAL).
+        db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        with db:  # commits, or rolls back on an exception
+            yield db
 
 
 class PostgresFeedbackStore(FeedbackStore):

@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Protocol
 
+from cds_service.sqlite_connections import SqliteConnections
+
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_ENTRIES = 200_000
@@ -57,22 +59,17 @@ class SqliteReplayCache:
     def __init__(self, path: Path, max_entries: int = DEFAULT_MAX_ENTRIES, clock=time.time,
                  check_every: int = 256) -> None:
         self._path = Path(path)
+        self._connections = SqliteConnections(self._path, timeout=5.0, isolation_level=None)
         self._check_every = check_every
-        self._path.parent.mkdir(parents=True, exist_ok=True)
         self._max = max_entries
         self._clock = clock
         self._inserts = 0
         self._full = False
-        db = self._connect()
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("CREATE TABLE IF NOT EXISTS seen_jti (iss TEXT NOT NULL, jti TEXT NOT NULL, "
-                       "expires_at REAL NOT NULL, PRIMARY KEY (iss, jti))")
-        finally:
-            db.close()
+        self._connect().execute("CREATE TABLE IF NOT EXISTS seen_jti (iss TEXT NOT NULL, jti TEXT NOT NULL, "
+                                "expires_at REAL NOT NULL, PRIMARY KEY (iss, jti))")
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self._path, timeout=5.0, isolation_level=None)
+        db = self._connections.get()
         db.execute("PRAGMA synchronous=NORMAL")
         return db
 
@@ -96,8 +93,10 @@ class SqliteReplayCache:
             db.execute("COMMIT")
             self._inserts += 1
             return True
-        finally:
-            db.close()
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
 
 
 def open_replay_cache(spec: str) -> ReplayCache:
