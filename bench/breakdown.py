@@ -21,6 +21,7 @@ from cds_service import create_app
 from cds_service.config import Settings
 from cds_service.fhir.gather import HookCall, gather_record
 from cds_service.fhir.validation import validate_used
+from cds_service.profile.references import fact_references
 from cds_service.services.registry import load_services
 from cds_service.web import hooks
 from cds_service.web.card_validation import valid_cards
@@ -46,7 +47,7 @@ def _record_feedback() -> Callable[[str, str, list[dict]], None]:
 
 
 def one_pass(raw: bytes, service_id: str, settings: Settings) -> tuple[dict[str, float], dict]:
-    """Run the request path once (GC paused, as hooks.gc_deferred does); ms per step and the payload.
+    """Run the request path once (GC paused, as gc_pause.gc_deferred does); ms per step and the payload.
 
     Needs an application context (the feedback store lives on the app).
     """
@@ -86,7 +87,7 @@ def _one_pass(raw: bytes, service_id: str, settings: Settings) -> tuple[dict[str
     times["profile"] = clock() - t
 
     t = clock()
-    profile.notes.extend(validate_used(record, hooks._references(profile)))
+    profile.notes.extend(validate_used(record, fact_references(profile)))
     times["validate_used"] = clock() - t
 
     t = clock()

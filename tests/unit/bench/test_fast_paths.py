@@ -10,14 +10,14 @@ import pytest
 from cds_service.config import Settings
 from cds_service.fhir.gather import HookCall, gather_record
 from cds_service.profile.model import Fact, PatientProfile
+from cds_service.profile.references import fact_references
 from cds_service.samples import list_samples
 from cds_service.services.registry import load_services
 from cds_service.tiny_ehr import prefetch_from_bundle
-from cds_service.web import hooks
 
 
 def _references_reference(profile: PatientProfile) -> set[str]:
-    """The original, exhaustive walk of hooks._references (the oracle for the pruned one)."""
+    """The original, exhaustive walk of fact_references (the oracle for the pruned one)."""
     refs: set[str] = set()
 
     def collect(value: Any) -> None:
@@ -71,7 +71,7 @@ def profiles() -> list[tuple[str, Any, PatientProfile]]:
 
 def test_pruned_references_equal_the_exhaustive_walk(profiles: list) -> None:
     for sample_id, _record, profile in profiles:
-        assert hooks._references(profile) == _references_reference(profile), sample_id
+        assert fact_references(profile) == _references_reference(profile), sample_id
 
 
 def test_references_find_facts_inside_containers() -> None:
@@ -80,4 +80,4 @@ def test_references_find_facts_inside_containers() -> None:
     profile = PatientProfile(patient_id="p")
     profile.ki67_percent = Fact(5.0, sources=(Source("Observation/k"),))
     profile.comorbidities = {"diabetes": Fact(True, sources=(Source("Condition/d"),))}
-    assert hooks._references(profile) == {"Observation/k", "Condition/d"}
+    assert fact_references(profile) == {"Observation/k", "Condition/d"}
