@@ -38,8 +38,11 @@ def serve(args: argparse.Namespace) -> int:
 
         def load(self):  # noqa: ANN202
             from cds_service import create_app
+            from cds_service.warmup import warm_up
 
-            return create_app()
+            app = create_app()
+            warm_up(app.config["NET_CDS"])
+            return app
 
     print(f"NET-CDS listening on http://{args.host}:{args.port}/cds-services")
     _Gunicorn().run()
