@@ -39,8 +39,9 @@ def read_lab(resource: dict[str, Any], name: str) -> LabResult:
             break
     label = f"{name} {reading.shown}".strip()
     text = reading.shown if reading.value is None and reading.shown else None
-    return LabResult(name, reading.value, reading.unit, source_of(resource).date, source_of(resource, label),
-                     _reference_range(resource), interpretation, text)
+    source = source_of(resource, label)
+    return LabResult(name, reading.value, reading.unit, source.date, source, _reference_range(resource),
+                     interpretation, text)
 
 
 def _reference_range(resource: dict[str, Any]) -> str | None:
