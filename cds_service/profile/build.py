@@ -24,7 +24,6 @@ from cds_service.profile.model import (
     DraftOrder,
     Fact,
     FunctionalSyndrome,
-    LabResult,
     PatientProfile,
     Source,
     SstrStudy,
@@ -47,7 +46,7 @@ class Collected:
     morphology_syndromes: list[tuple[str, Source]] = field(default_factory=list)
     sstr: list[SstrStudy] = field(default_factory=list)
     events: list[medications.TherapyEvent] = field(default_factory=list)
-    labs: dict[str, list[LabResult]] = field(default_factory=dict)
+    labs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # lab name -> its Observations
     performance: list[labs.PerformanceReading] = field(default_factory=list)
     findings: dict[str, list[disease.Finding]] = field(default_factory=dict)
     resections: list[Source] = field(default_factory=list)
@@ -134,7 +133,7 @@ def _observation(resource: dict[str, Any], record: PatientRecord, c: Collected, 
         c.performance.append(labs.read_performance(resource, entry))
     elif kind in ("lab", "renal"):
         name = str(entry.get("lab"))
-        c.labs.setdefault(name, []).append(labs.read_lab(resource, name))
+        c.labs.setdefault(name, []).append(resource)
     if kind != "ki67-presence" and labs.is_preliminary(resource):
         c.note("preliminary result used", reference_of(resource))
 
@@ -245,7 +244,7 @@ def _derive(p: PatientProfile, record: PatientRecord, c: Collected, today: date)
     p.therapies = medications.exposures(c.events, today)
     p.line_of_therapy = medications.line_of_therapy(p.therapies)
 
-    p.labs = {name: labs.newest_first(results) for name, results in c.labs.items()}
+    p.labs = {name: labs.newest_first(labs.read_newest(resources, name)) for name, resources in c.labs.items()}
     p.renal_function = labs.renal_fact(p.labs.get("crcl", ()), p.labs.get("egfr", ()), today)
     p.performance_kps, p.performance_ecog = labs.performance_facts(c.performance, today)
     for r in c.performance:
@@ -339,7 +338,7 @@ def _disease(p: PatientProfile, c: Collected) -> None:
     if c.men1_family:
         p.men1_family_history = Fact(True, None, c.men1_family[0].date, tuple(c.men1_family))
     features = {f for h in c.conditions for f in h.features}
-    if any(r.interpretation in ("H", "HH") for r in c.labs.get("calcium", [])):
+    if any(r.interpretation in ("H", "HH") for r in p.labs.get("calcium", ())):
         features.add("hypercalcemia")
     p.men1_features = tuple(sorted(features))
 

@@ -9,12 +9,22 @@ flagged; latest within 90 days. Performance: Karnofsky, or ECOG mapped (0-1 ~ KP
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from cds_service.profile.codes import Entry, codings
-from cds_service.profile.fhirread import as_dict, as_list, as_str, parse_date, source_of, status_code, to_float
+from cds_service.profile.fhirread import (
+    as_dict,
+    as_list,
+    as_str,
+    parse_date,
+    resource_date,
+    source_of,
+    status_code,
+    to_float,
+)
 from cds_service.profile.model import Fact, LabResult
 from cds_service.profile.quantities import read_number
 
@@ -59,6 +69,20 @@ def _reference_range(resource: dict[str, Any]) -> str | None:
     if low is not None:
         return f">={low:g} {unit}".strip()
     return text
+
+
+KEEP_PER_LAB = 24  # newest results read per lab; rules use the latest values and a year of CgA at most
+FULL_HISTORY_LABS = frozenset({"calcium"})  # any high calcium ever is an MEN1 feature (X-6)
+
+
+def read_newest(resources: list[dict[str, Any]], name: str) -> list[LabResult]:
+    """The newest KEEP_PER_LAB Observations of a lab as LabResults (all of them for FULL_HISTORY_LABS).
+
+    Years of routine labs make up most of a large record; reading only the newest keeps the profile
+    build proportional to what the rules can use (BENCHMARKS.md)."""
+    if len(resources) > KEEP_PER_LAB and name not in FULL_HISTORY_LABS:
+        resources = heapq.nlargest(KEEP_PER_LAB, resources, key=lambda r: resource_date(r) or "")
+    return [read_lab(resource, name) for resource in resources]
 
 
 def newest_first(results: list[LabResult]) -> tuple[LabResult, ...]:

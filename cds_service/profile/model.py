@@ -187,7 +187,7 @@ class PatientProfile:
     comorbidities: dict[str, Fact[bool]] = field(default_factory=dict)  # diabetes, lung, hypertension, ...
     renal_function: Fact[float] = field(default_factory=Fact)  # CrCl mL/min (notes say if eGFR)
     performance_kps: Fact[float] = field(default_factory=Fact)  # Karnofsky (ECOG mapped, noted)
-    labs: dict[str, tuple[LabResult, ...]] = field(default_factory=dict)  # newest first
+    labs: dict[str, tuple[LabResult, ...]] = field(default_factory=dict)  # newest first (newest 24 per lab)
     men1: Fact[bool] = field(default_factory=Fact)
     men1_features: tuple[str, ...] = ()  # hyperparathyroidism, pituitary adenoma, ...
     prrt_eligibility: PrrtEligibility = field(default_factory=PrrtEligibility)

@@ -3,8 +3,11 @@ durability (section 3): each criterion with value, date and pass/fail/unknown.""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 
+from cds_service.profile.labs import KEEP_PER_LAB
 from tests.unit.profile.builders import (
     FINDINGS,
     SCT,
@@ -14,6 +17,7 @@ from tests.unit.profile.builders import (
     lab,
     medication,
     observation,
+    pnet,
     procedure,
     profile,
     sstr_report,
@@ -221,3 +225,16 @@ def test_symptoms_observed_keeps_the_explicit_finding_under_a_syndrome() -> None
 
 def test_profile_as_of_is_the_reference_date() -> None:
     assert profile().as_of == "2026-11-28"
+
+
+def test_long_lab_history_keeps_the_newest_results_newest_first() -> None:
+    """Years of routine labs: the newest KEEP_PER_LAB are read, newest first (the latest is never lost)."""
+    days = [(date(2026, 11, 1) - timedelta(days=30 * i)).isoformat() for i in range(40)]
+    history = [lab("9811-1", 100 + i, "ng/mL", when=day) for i, day in enumerate(reversed(days))]
+    calcium = [lab("17861-6", 2.4, "mmol/L", when=day) for day in days]
+    p = profile(pnet(), *history, *calcium)
+    cga = p.labs["cga"]
+    assert len(cga) == KEEP_PER_LAB
+    assert cga[0].date == "2026-11-01" and cga[0].value == 139
+    assert [r.date for r in cga] == sorted((r.date for r in cga), reverse=True)
+    assert len(p.labs["calcium"]) == 40  # calcium keeps its whole history (hypercalcemia ever: X-6)
