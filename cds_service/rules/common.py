@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from cds_service.profile.model import PatientProfile, TherapyExposure
-from cds_service.rules.findings import Check, Finding, Option, shown, shown_or_missing, shown_therapy
+from cds_service.rules.findings import Check, Finding, Option, check, shown, shown_or_missing, shown_therapy
 
 ANTITUMOR = ("ssa", "prrt", "everolimus", "sunitinib", "cabozantinib", "captem", "capecitabine",
              "temozolomide", "streptozocin", "platinum-etoposide")
@@ -325,3 +325,12 @@ def comorbidity_flags(p: PatientProfile) -> dict[str, list[str]]:
         elif "hypert" in k or "heart" in k or "cardi" in k or "bleed" in k or "coag" in k:
             favour_everolimus.append(key)
     return {"sunitinib": sorted(favour_sunitinib), "everolimus": sorted(favour_everolimus)}
+
+
+def surveillance_checks(p: PatientProfile, burden_label: str) -> list[Check]:
+    """What GI-2 and P-1 share: untreated (or naive), no documented growth, asymptomatic, low burden."""
+    sym = symptomatic(p)
+    return [check_naive_or_progressing(p),
+            check("no documented progression (growth ends surveillance)", not progressing(p)),
+            check("asymptomatic", None if sym is None else not sym, "symptoms (tumour- or hormone-related)"),
+            check(burden_label, low_burden(p), "tumour burden (low vs high/bulky)")]

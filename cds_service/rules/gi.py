@@ -15,7 +15,6 @@ from cds_service.rules.common import (
     check_progressing_after,
     exposed,
     high_burden,
-    low_burden,
     new_finding,
     pathway_check,
     progressing,
@@ -24,6 +23,7 @@ from cds_service.rules.common import (
     sstr_imaging_positive,
     sstr_negative,
     sstr_positive,
+    surveillance_checks,
     symptomatic,
 )
 from cds_service.rules.findings import Check, Finding, Option, all_of, any_of, check, negate
@@ -103,11 +103,7 @@ def gi_2(p: PatientProfile) -> Check:
     """Unresectable, asymptomatic, low tumour burden, no prior therapy, no documented growth:
     surveillance imaging at 3 and 6 months, then paced by the disease (004 "Asymptomatic disease with
     low tumor burden")."""
-    sym = symptomatic(p)
-    return all_of(_gi(p), check_naive_or_progressing(p),
-                  check("no documented progression (growth ends surveillance)", not progressing(p)),
-                  check("asymptomatic", None if sym is None else not sym, "symptoms (tumour- or hormone-related)"),
-                  check("low tumour burden", low_burden(p), "tumour burden (low vs high/bulky)"))
+    return all_of(_gi(p), *surveillance_checks(p, "low tumour burden"))
 
 
 # ----------------------------------------------------------------------------------------- GI-5

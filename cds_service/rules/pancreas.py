@@ -21,7 +21,7 @@ from cds_service.rules.common import (
     sstr_imaging_positive,
     sstr_negative,
     sstr_positive,
-    symptomatic,
+    surveillance_checks,
 )
 from cds_service.rules.findings import Check, Finding, Option, all_of, any_of, check
 from cds_service.rules.registry import rule
@@ -48,11 +48,7 @@ def _build_p_1(p: PatientProfile, c: Check) -> Finding:
 def p_1(p: PatientProfile) -> Check:
     """Asymptomatic, low-volume pNET without prior therapy and without documented growth:
     cross-sectional imaging every 3-4 months before any systemic therapy (003)."""
-    sym = symptomatic(p)
-    return all_of(_pnet(p), check_naive_or_progressing(p),
-                  check("no documented progression (growth ends surveillance)", not progressing(p)),
-                  check("asymptomatic", None if sym is None else not sym, "symptoms (tumour- or hormone-related)"),
-                  check("low tumour volume", low_burden(p), "tumour burden (low vs high/bulky)"))
+    return all_of(_pnet(p), *surveillance_checks(p, "low tumour volume"))
 
 
 def _build_p_6(p: PatientProfile, c: Check) -> Finding:
