@@ -20,13 +20,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cds_service.fhir.record import PatientRecord  # noqa: E402
+from cds_service.fhir.systems import FINDINGS, ICD10, LOINC, SCT  # noqa: E402
 from cds_service.profile import build_profile  # noqa: E402
 from cds_service.profile.codes import load_all  # noqa: E402
 
-LOINC = "http://loinc.org"
-SCT = "http://snomed.info/sct"
-ICD = "http://hl7.org/fhir/sid/icd-10-cm"
-FINDINGS = "https://fhir.net-cds.org/CodeSystem/clinical-findings"
 TODAY = date(2026, 11, 28)
 PID = "bench-patient"
 VITALS = [("8867-4", "Heart rate", "/min", 60, 100), ("8480-6", "Systolic blood pressure", "mm[Hg]", 100, 160),
@@ -63,14 +60,14 @@ def _obs(rid: str, code: str, display: str, value: object, unit: str | None, day
 def net_resources() -> list[dict]:
     cond = {"resourceType": "Condition", "id": "si-net", "clinicalStatus": {"coding": [{"code": "active"}]},
             "verificationStatus": {"coding": [{"code": "confirmed"}]},
-            "code": {"coding": [{"system": ICD, "code": "C7A.012"}], "text": "NET of ileum"},
+            "code": {"coding": [{"system": ICD10, "code": "C7A.012"}], "text": "NET of ileum"},
             "subject": {"reference": f"Patient/{PID}"}, "onsetDateTime": _day(900)}
     mets = {"resourceType": "Condition", "id": "liver-mets", "clinicalStatus": {"coding": [{"code": "active"}]},
-            "code": {"coding": [{"system": ICD, "code": "C7B.02"}]}, "onsetDateTime": _day(900)}
+            "code": {"coding": [{"system": ICD10, "code": "C7B.02"}]}, "onsetDateTime": _day(900)}
     syndrome = {"resourceType": "Condition", "id": "cs", "clinicalStatus": {"coding": [{"code": "active"}]},
                 "code": {"coding": [{"system": SCT, "code": "35868009"}]}, "onsetDateTime": _day(900)}
     htn = {"resourceType": "Condition", "id": "htn", "clinicalStatus": {"coding": [{"code": "active"}]},
-           "code": {"coding": [{"system": ICD, "code": "I10"}]}, "onsetDateTime": _day(3000)}
+           "code": {"coding": [{"system": ICD10, "code": "I10"}]}, "onsetDateTime": _day(3000)}
     pet = {"resourceType": "DiagnosticReport", "id": "pet", "status": "final",
            "code": {"text": "Ga-68 DOTATATE PET/CT"}, "effectiveDateTime": _day(30),
            "conclusionCode": [{"coding": [{"system": SCT, "code": "10828004"}]}]}
@@ -113,7 +110,7 @@ def _padding(i: int, rng: random.Random) -> dict:
     if roll < 35:
         code, display = rng.choice(OTHER_CONDITIONS)
         return {"resourceType": "Condition", "id": f"c{i}", "clinicalStatus": {"coding": [{"code": "active"}]},
-                "code": {"coding": [{"system": ICD, "code": code}], "text": display}, "onsetDateTime": when}
+                "code": {"coding": [{"system": ICD10, "code": code}], "text": display}, "onsetDateTime": when}
     if roll < 41:
         code, display = rng.choice(OTHER_DRUGS)
         return {"resourceType": "MedicationRequest", "id": f"m{i}", "status": rng.choice(["active", "completed"]),

@@ -16,15 +16,10 @@ import random
 import uuid
 from typing import Any
 
+from cds_service.fhir.systems import ICD10, LOINC, RXNORM, SCT, UCUM
 from cds_service.samples import get_sample
 from cds_service.services.registry import CdsService, load_services
 from cds_service.tiny_ehr import hook_request, prefetch_from_bundle
-
-LOINC = "http://loinc.org"
-UCUM = "http://unitsofmeasure.org"
-ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
-RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
-SNOMED = "http://snomed.info/sct"
 
 # (LOINC code, display, unit, low, high, decimals): routine labs of codes the `labs` query fetches.
 LABS = [
@@ -122,7 +117,7 @@ def _procedure(pid: str, index: int, day: dt.date) -> dict:
     code, display = PROCEDURES[index % len(PROCEDURES)]
     return {
         "resourceType": "Procedure", "id": f"{pid}-pad-proc-{index:05d}", "status": "completed",
-        "code": _codeable(SNOMED, code, display), "subject": {"reference": f"Patient/{pid}"},
+        "code": _codeable(SCT, code, display), "subject": {"reference": f"Patient/{pid}"},
         "performedDateTime": day.isoformat(),
     }
 

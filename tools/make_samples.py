@@ -13,23 +13,26 @@ from pathlib import Path
 
 import yaml
 
-LOINC = "http://loinc.org"
-SCT = "http://snomed.info/sct"
-ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
-ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
-RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
-ATC = "http://www.whocc.no/atc"
-CPT = "http://www.ama-assn.org/go/cpt"
-HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
-UCUM = "http://unitsofmeasure.org"
-CAP = "https://cap.org/eCC"
-FINDINGS = "https://fhir.net-cds.org/CodeSystem/clinical-findings"
-INTERP = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
-OBS_CAT = "http://terminology.hl7.org/CodeSystem/observation-category"
-COND_CLIN = "http://terminology.hl7.org/CodeSystem/condition-clinical"
-COND_VER = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
-COND_CAT = "http://terminology.hl7.org/CodeSystem/condition-category"
-MCODE_HISTOLOGY = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"
+from cds_service.fhir.systems import (
+    ATC,
+    CAP,
+    COND_CAT,
+    COND_CLIN,
+    COND_VER,
+    CPT,
+    FINDINGS,
+    HCPCS,
+    ICD10,
+    ICDO3,
+    INTERP,
+    LOINC,
+    MCODE_HISTOLOGY,
+    OBS_CAT,
+    RXNORM,
+    SCT,
+    UCUM,
+)
+
 TIMING_ABBR = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation"
 BASE = "http://ehr.example.org/fhir"
 

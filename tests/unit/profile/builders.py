@@ -7,20 +7,20 @@ from datetime import date
 from typing import Any
 
 from cds_service.fhir.record import PatientRecord
+from cds_service.fhir.systems import (
+    FINDINGS,
+    HCPCS,
+    ICD10,
+    ICDO3,
+    INTERP,
+    LOINC,
+    MCODE_HISTOLOGY,
+    RXNORM,
+    SCT,
+)
 from cds_service.profile import build_profile
 from cds_service.profile.model import PatientProfile
 
-LOINC = "http://loinc.org"
-SCT = "http://snomed.info/sct"
-ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
-ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
-RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
-ATC = "http://www.whocc.no/atc"
-HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
-CAP = "https://cap.org/eCC"
-FINDINGS = "https://fhir.net-cds.org/CodeSystem/clinical-findings"
-INTERP = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
-MCODE_HISTOLOGY = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-histology-morphology-behavior"
 TODAY = date(2026, 11, 28)
 PID = "p1"
 _ids = itertools.count(1)

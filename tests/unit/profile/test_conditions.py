@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from cds_service.fhir.systems import ICD10, ICDO3, LOINC, SCT
 from tests.unit.profile.builders import (
-    ICD10,
-    ICDO3,
-    LOINC,
-    SCT,
     cc,
     condition,
     ileal_net,

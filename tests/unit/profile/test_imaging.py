@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from cds_service.fhir.systems import HCPCS, INTERP, SCT
 from tests.unit.profile.builders import (
-    HCPCS,
-    INTERP,
-    SCT,
     cc,
     finding,
     ileal_net,

@@ -7,10 +7,9 @@ from datetime import date, timedelta
 
 import pytest
 
+from cds_service.fhir.systems import FINDINGS, SCT
 from cds_service.profile.labs import KEEP_PER_LAB
 from tests.unit.profile.builders import (
-    FINDINGS,
-    SCT,
     cc,
     condition,
     ileal_net,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.profile.builders import ATC, HCPCS, RXNORM, cc, ileal_net, medication, procedure, profile
+from cds_service.fhir.systems import ATC, HCPCS, RXNORM
+from tests.unit.profile.builders import cc, ileal_net, medication, procedure, profile
 
 # ---- classes -------------------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.profile.builders import CAP, condition, ileal_net, ki67, mitoses, observation, pnet, profile
+from cds_service.fhir.systems import CAP
+from tests.unit.profile.builders import condition, ileal_net, ki67, mitoses, observation, pnet, profile
 
 
 @pytest.mark.parametrize(("value", "grade", "band"), [(2.9, "G1", "G1"), (3, "G2", "low-G2"), (10, "G2", "high-G2"),

@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cds_service.fhir.record import PatientRecord
+from cds_service.fhir.systems import LOINC
 from cds_service.profile import build_profile
 from cds_service.profile.model import Fact
 from tests.unit.profile.builders import (
-    LOINC,
     TODAY,
     condition,
     ileal_net,
