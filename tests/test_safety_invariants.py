@@ -11,10 +11,7 @@ import pytest
 
 from cds_service.cards.render import label_text
 from cds_service.rules.common import select_pathway, sstr_imaging_positive
-from tests.vignettes.vignette_support import Input, all_inputs, builder_missing_reason, run
-
-MISSING = builder_missing_reason()
-pytestmark = pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
+from tests.vignettes.vignette_support import Input, all_inputs, run
 
 INPUTS = all_inputs()
 _CACHE: dict[str, object] = {}
@@ -40,7 +37,7 @@ def outcome(inp: Input):
 
 def applicable(condition) -> list[Input]:
     """The inputs an invariant speaks about, chosen when the tests are collected (no per-case skips)."""
-    return [inp for inp in INPUTS if condition(outcome(inp))] if MISSING is None else []
+    return [inp for inp in INPUTS if condition(outcome(inp))]
 
 
 NEC_CASES = applicable(lambda out: out.profile.differentiation.value == "NEC")

@@ -14,7 +14,6 @@ from tests.shared_docs import SEEDS
 from tests.vignettes.vignette_support import (
     Input,
     all_inputs,
-    builder_missing_reason,
     card_errors,
     run,
     sample_inputs,
@@ -22,9 +21,6 @@ from tests.vignettes.vignette_support import (
     topics,
     vignette_inputs,
 )
-
-MISSING = builder_missing_reason()
-pytestmark = pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
 
 # Rule ids of the decision model (sections 4-5); SCOPE-1 and STAGE-1 are project additions.
 THERAPY_RULES = ["GI-1", "GI-2", "GI-3", "GI-4", "GI-5", "GI-6", "GI-7", "GI-8", "P-1", "P-2", "P-3", "P-4",

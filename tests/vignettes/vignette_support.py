@@ -6,7 +6,6 @@ Everything is discovered from the files on disk, so new cases and samples are pi
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from dataclasses import dataclass
@@ -25,17 +24,6 @@ SAMPLES_DIR = ROOT / "samples"
 
 TOPIC_SYSTEM = "https://fhir.net-cds.org/CodeSystem/topic"
 OVERRIDE_SYSTEM = "https://fhir.net-cds.org/CodeSystem/override-reason"
-
-
-def builder_missing_reason() -> str | None:
-    """Why the end-to-end tests cannot run (the profile builder is not importable), else None."""
-    try:
-        spec = importlib.util.find_spec("cds_service.profile.build")
-    except ModuleNotFoundError:
-        spec = None
-    if spec is None:
-        return "profile builder cds_service.profile.build (issue 3) is not importable yet"
-    return None
 
 
 @dataclass(frozen=True)

@@ -11,15 +11,12 @@ import pytest
 
 from cds_service.commands import explain as explain_cmd
 from cds_service.rules import all_rules
-from tests.vignettes.vignette_support import builder_missing_reason
 
 ROOT = Path(__file__).resolve().parents[3]
 CASE = ROOT / "tests" / "vignettes" / "cases" / "GI-6.json"
 DRAFT_CASE = ROOT / "tests" / "vignettes" / "cases" / "O-SSA-1.json"
 DRAFT = ROOT / "tests" / "vignettes" / "cases" / "drafts" / "O-SSA-1.json"
 
-needs_builder = pytest.mark.skipif(builder_missing_reason() is not None or not CASE.exists(),
-                                   reason=builder_missing_reason() or "vignette files missing")
 
 
 def test_record_from_bundles_takes_first_patient_and_drafts() -> None:
@@ -42,7 +39,6 @@ def test_bundle_without_patient_is_an_error() -> None:
         explain_cmd.record_from_bundles({"resourceType": "Bundle", "entry": []})
 
 
-@needs_builder
 def test_explain_bundle_lists_every_rule_with_status_and_reason() -> None:
     result = explain_cmd.explain_bundle(json.loads(CASE.read_text()), today=date(2026, 11, 28))
     ids = [r["id"] for r in result["rules"]]
@@ -52,7 +48,6 @@ def test_explain_bundle_lists_every_rule_with_status_and_reason() -> None:
     assert result["profile"]["ki67_percent"]["sources"]
 
 
-@needs_builder
 def test_cli_order_sign_with_draft(capsys: pytest.CaptureFixture[str]) -> None:
     args = argparse.Namespace(file=str(DRAFT_CASE), hook=None, draft=str(DRAFT), json=False, today="2026-11-28")
     assert explain_cmd.run(args) == 0
@@ -60,7 +55,6 @@ def test_cli_order_sign_with_draft(capsys: pytest.CaptureFixture[str]) -> None:
     assert "NET profile (order-sign)" in out and "FIRED  O-SSA-1" in out
 
 
-@needs_builder
 def test_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
     args = argparse.Namespace(file=str(CASE), hook="patient-view", draft=None, json=True, today="2026-11-28")
     assert explain_cmd.run(args) == 0
