@@ -12,6 +12,7 @@ from cds_service.config import Settings
 from cds_service.feedback import blueprint as feedback
 from cds_service.feedback.recording import EXTENSION_KEY as FEEDBACK_STORE
 from cds_service.feedback.store import open_feedback_store
+from cds_service.json_codec import FastJSONProvider
 from cds_service.security import install_auth
 from cds_service.web import discovery, hooks
 from cds_service.web.errors import register_error_handlers
@@ -21,6 +22,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     """Build the app. `config` is a Settings, a dict of Settings overrides, or None (environment)."""
     settings = config if isinstance(config, Settings) else Settings.from_env().with_overrides(**(config or {}))
     app = Flask(__name__)
+    app.json = FastJSONProvider(app)  # orjson; same output rules as Flask's (cds_service/json_codec.py)
     app.config["NET_CDS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]

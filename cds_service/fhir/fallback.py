@@ -7,7 +7,6 @@ included) and counts against a per-call budget. Tokens are never logged.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -19,6 +18,7 @@ import requests
 from fhirclient.server import FHIRServer
 from requests.adapters import HTTPAdapter
 
+from cds_service import json_codec
 from cds_service.config import Settings
 from cds_service.fhir.outbound import check_fhir_url, is_under
 
@@ -124,7 +124,7 @@ class FhirFetcher:
             headers["Prefer"] = "handling=strict"
         try:
             content = self._server.request_data(path_or_url, headers=headers)
-            data = json.loads(content)
+            data = json_codec.loads(content)
         except requests.Timeout as exc:
             raise FetchError(f"{what}: the FHIR server did not answer within {self.settings.fhir_timeout} s") from exc
         except requests.ConnectionError as exc:

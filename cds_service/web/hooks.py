@@ -8,13 +8,13 @@ Data flows one way: request -> FHIR data (prefetch / fallback) -> patient profil
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from marshmallow import ValidationError
 
+from cds_service import json_codec
 from cds_service.config import Settings
 from cds_service.feedback.recording import record_issued_cards
 from cds_service.fhir.gather import HookCall, gather_record
@@ -38,7 +38,7 @@ def read_json_object() -> dict:
         raise ServiceError(415, "Request body must be JSON (Content-Type: application/json).")
     raw = request.get_data(cache=False)
     try:
-        body = json.loads(raw)
+        body = json_codec.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ServiceError(400, "Request body is not valid JSON.", "body") from exc
     if not isinstance(body, dict):
