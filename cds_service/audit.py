@@ -1,8 +1,9 @@
 """The audit log: one JSON line per request on the "cds_service.audit" logger.
 
 Fields: ts, method, path, status, latency_ms, and when known service, hookInstance, topics, cards,
-dataSource, feedback (entries stored/duplicate), auth (ok / a failure code / absent when disabled),
-iss, jti, tenant. Never the JWT, never the FHIR access token, never prefetch or feedback contents.
+dataSource, fhir (number of fallback requests, the slowest one's ms), feedback (entries stored/duplicate),
+auth (ok / a failure code / absent when disabled), iss, jti, tenant.
+Never the JWT, never the FHIR access token, never prefetch or feedback contents.
 Handlers fill `flask.g.audit` (a dict) with the hook-level fields.
 """
 
@@ -17,7 +18,7 @@ from flask import Flask, Response, g, request
 
 audit_log = logging.getLogger("cds_service.audit")
 
-_HOOK_FIELDS = ("service", "hookInstance", "topics", "dataSource", "feedback")
+_HOOK_FIELDS = ("service", "hookInstance", "topics", "dataSource", "fhir", "feedback")
 _AUTH_FIELDS = ("iss", "jti", "tenant")
 MAX_PATH_CHARS = 200
 

@@ -153,8 +153,9 @@ class FhirFetcher:
             raise FetchError(f"{path.split('/')[0]}: the FHIR server returned an OperationOutcome")
         return data
 
-    def search(self, query: str) -> list[dict]:
-        """All resources of a search, following `next` pages up to the configured bound."""
+    def search(self, query: str, max_pages: int | None = None) -> list[dict]:
+        """All resources of a search, following `next` pages up to `max_pages` (default: the configured bound)."""
+        max_pages = max_pages or self.settings.fhir_max_pages
         what = query.split("?")[0]
         if self.settings.fhir_page_size > 0 and "_count=" not in query:
             query += ("&" if "?" in query else "?") + f"_count={self.settings.fhir_page_size}"
@@ -178,8 +179,8 @@ class FhirFetcher:
             next_url = urljoin(self._server.base_uri, next_url)
             if not is_under(self.base_url, next_url):
                 raise FetchError(f"{what}: a paging link leaves the FHIR server; not followed")
-            if pages >= self.settings.fhir_max_pages:
-                raise FetchError(f"{what}: more than {self.settings.fhir_max_pages} pages of results")
+            if pages >= max_pages:
+                raise FetchError(f"{what}: more than {max_pages} pages of results")
             bundle = self._get_json(next_url, what, search=True)
             pages += 1
 

@@ -18,7 +18,7 @@ from cds_service.config import Settings
 from cds_service.fhir.fallback import FetchError, FhirFetcher
 from cds_service.fhir.outbound import OutboundBlocked
 from cds_service.fhir.record import PatientRecord
-from cds_service.services.registry import PATIENT_TOKEN, CdsService, PrefetchQuery
+from cds_service.services.registry import PATIENT_TOKEN, CdsService, FallbackQuery, PrefetchQuery, fallback_queries
 from cds_service.web.errors import PreconditionFailed, ServiceError
 
 log = logging.getLogger(__name__)
@@ -137,12 +137,16 @@ def _fetcher(call: HookCall, settings: Settings) -> FhirFetcher | Exception:
         return PreconditionFailed(str(exc), "fhirServer")
 
 
-def _fetch_one(fetcher: FhirFetcher, query: PrefetchQuery, patient_id: str) -> list[dict]:
+def _fetch_one(fetcher: FhirFetcher, query: FallbackQuery, patient_id: str) -> tuple[list[dict], float]:
+    """The resources of one fallback request (all its pages) and its wall time in ms, measured where it runs."""
+    started = time.perf_counter()
     path = query.template.replace(PATIENT_TOKEN, patient_id)
     if query.is_read:
         resource = fetcher.read(path)
-        return [resource] if resource else []
-    return fetcher.search(path)
+        resources = [resource] if resource else []
+    else:
+        resources = fetcher.search(path, max_pages=fetcher.settings.fhir_max_pages * len(query.keys))
+    return resources, (time.perf_counter() - started) * 1000
 
 
 def _fetch_missing(record: PatientRecord, queries: list[PrefetchQuery], fetcher: FhirFetcher | Exception | None,
@@ -151,25 +155,30 @@ def _fetch_missing(record: PatientRecord, queries: list[PrefetchQuery], fetcher:
         failure = fetcher if isinstance(fetcher, Exception) else PreconditionFailed("No FHIR server.")
         _fail_queries(record, queries, str(failure), failure)
         return
+    by_key = {q.key: q for q in queries}
     pool = _pool(settings)
-    futures = {pool.submit(_fetch_one, fetcher, q, call.patient_id): q for q in queries}
+    futures = {pool.submit(_fetch_one, fetcher, q, call.patient_id): q for q in fallback_queries(queries)}
     done, _ = wait(futures, timeout=max(0.0, deadline - time.monotonic()))
     failed: list[tuple[PrefetchQuery, str]] = []
     for future, query in futures.items():
+        members = [by_key[key] for key in query.keys]
         if future not in done:
             future.cancel()
-            failed.append((query, f"{query.resource_type}: no answer within {settings.fhir_total_timeout} s"))
+            failed += [(m, f"{query.resource_type}: no answer within {settings.fhir_total_timeout} s") for m in members]
             continue
         error = future.exception()
         if error is None:
-            _add_all(record, [(r, None) for r in future.result()], query.key)
-            record.key_outcomes[query.key] = "fetched"
+            resources, elapsed_ms = future.result()
+            record.fetch_ms[query.label] = elapsed_ms
+            _add_all(record, [(r, None) for r in resources], query.label)
+            for member in members:
+                record.key_outcomes[member.key] = "fetched"
         elif isinstance(error, FetchError):
-            failed.append((query, str(error)))
+            failed += [(m, str(error)) for m in members]
         else:
-            log.warning("fallback query %s failed: %s", query.key, type(error).__name__)
-            failed.append((query, f"{query.resource_type}: query failed"))
-    for query, message in failed:
+            log.warning("fallback query %s failed: %s", query.label, type(error).__name__)
+            failed += [(m, f"{query.resource_type}: query failed") for m in members]
+    for query, message in sorted(failed, key=lambda item: not item[0].required):
         record.key_outcomes[query.key] = "failed"
         if query.required:
             raise PreconditionFailed(f"Required FHIR data '{query.key}' could not be obtained: {message}",

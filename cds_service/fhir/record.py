@@ -25,6 +25,7 @@ class PatientRecord:
     draft_orders: list[dict] = field(default_factory=list)  # order-sign context.draftOrders entries
     key_outcomes: dict[str, KeyOutcome] = field(default_factory=dict)
     notes: list[DataQualityNote] = field(default_factory=list)
+    fetch_ms: dict[str, float] = field(default_factory=dict)  # fallback request label -> its wall time (ms)
     _by_type: dict[str, list[dict]] = field(default_factory=dict, repr=False)
     _by_ref: dict[str, dict] = field(default_factory=dict, repr=False)
 

@@ -25,6 +25,7 @@ from cds_service.web.card_validation import valid_cards
 from cds_service.web.errors import ServiceError
 from cds_service.web.gc_pause import gc_deferred
 from cds_service.web.schemas import CONTEXT_SCHEMAS, HookRequestSchema, first_error
+from cds_service.web.server_timing import StepTimer
 
 log = logging.getLogger(__name__)
 bp = Blueprint("hooks", __name__)
@@ -65,13 +66,15 @@ def _validated(body: dict, hook: str) -> tuple[dict, dict]:
 @bp.post("/cds-services/<service_id>")
 @gc_deferred
 def call_service(service_id: str) -> Response:
+    timer = StepTimer()
     services = load_services()
     service = services.get(service_id)
     if service is None:
         raise ServiceError(404, f"Unknown CDS service '{service_id}'.")
     g.audit = {"service": service_id}
-    body = read_json_object()
-    data, context = _validated(body, service.hook)
+    with timer.step("request"):
+        body = read_json_object()
+        data, context = _validated(body, service.hook)
     g.audit["hookInstance"] = str(data["hookInstance"])
     settings: Settings = current_app.config["NET_CDS"]
     token = (data.get("fhirAuthorization") or {}).get("access_token")
@@ -82,20 +85,30 @@ def call_service(service_id: str) -> Response:
         access_token=token,
         draft_orders=context.get("draftOrders") and body["context"]["draftOrders"],
     )
-    record = gather_record(service, call, settings)
+    with timer.step("fhir"):
+        record = gather_record(service, call, settings)
     g.audit["dataSource"] = record.data_source
+    if record.fetch_ms:
+        slowest = max(record.fetch_ms, key=record.fetch_ms.__getitem__)
+        timer.detail("fhir-slowest", record.fetch_ms[slowest], slowest)
+        g.audit["fhir"] = {"requests": len(record.fetch_ms), "slowest_ms": round(record.fetch_ms[slowest], 1)}
     from cds_service.profile import build_profile  # the profile package is heavy; import on first use
 
-    profile = build_profile(record)
-    profile.notes.extend(validate_used(record, fact_references(profile)))
-    cards, rejected = valid_cards(handler_for(service_id)(profile))
-    for card, errors in rejected:
-        topic = ((card.get("source") or {}).get("topic") or {}).get("code") if isinstance(card, dict) else None
-        log.error("dropped invalid card (service=%s topic=%s): %s", service_id, topic, "; ".join(errors))
-    g.audit["topics"] = [((c.get("source") or {}).get("topic") or {}).get("code") for c in cards]
-    record_issued_cards(service_id, g.audit["hookInstance"], cards)  # feedback: card uuid -> topic
+    with timer.step("profile"):
+        profile = build_profile(record)
+        profile.notes.extend(validate_used(record, fact_references(profile)))
+    with timer.step("cards"):
+        cards, rejected = valid_cards(handler_for(service_id)(profile))
+        for card, errors in rejected:
+            topic = ((card.get("source") or {}).get("topic") or {}).get("code") if isinstance(card, dict) else None
+            log.error("dropped invalid card (service=%s topic=%s): %s", service_id, topic, "; ".join(errors))
+        g.audit["topics"] = [((c.get("source") or {}).get("topic") or {}).get("code") for c in cards]
+        record_issued_cards(service_id, g.audit["hookInstance"], cards)  # feedback: card uuid -> topic
     payload: dict[str, Any] = {"cards": cards}
     if profile.notes:
         payload["extension"] = {DATA_QUALITY_EXTENSION: [
             {k: v for k, v in dataclasses.asdict(n).items() if v} for n in profile.notes]}
-    return jsonify(payload)
+    response = jsonify(payload)
+    if settings.server_timing:
+        response.headers["Server-Timing"] = timer.header()
+    return response

@@ -251,3 +251,99 @@ def test_lone_entry_object_is_read_and_unreadable_entries_are_noted(settings):
     record = gather_record(SERVICE, call(full_prefetch(conditions=lone, procedures=broken), server=None), settings)
     assert record.get("Condition/c1") is not None
     assert sum("procedures" in n.message and "no readable resource" in n.message for n in record.notes) == 3
+
+
+def _observation_code_params(url: str) -> set[str]:
+    from urllib.parse import parse_qs, urlsplit
+
+    params = parse_qs(urlsplit(url).query)
+    assert set(params) <= {"patient", "code", "_count"}, params
+    return set(params["code"][0].split(","))
+
+
+def _codes(key: str) -> set[str]:
+    from urllib.parse import parse_qs, urlsplit
+
+    template = next(q.template for q in SERVICE.queries if q.key == key)
+    return set(parse_qs(urlsplit(template).query)["code"][0].split(","))
+
+
+def test_missing_optional_code_searches_go_as_one_request_with_the_union_of_codes(settings):
+    prefetch = full_prefetch()
+    for key in ("pathology", "labs", "status"):
+        del prefetch[key]
+    with responses.RequestsMock() as rsps:
+        obs = rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/Observation\?patient=p1&code=.*"),
+                       json=searchset(ki67("k7", 3)))
+        record = gather_record(SERVICE, call(prefetch), settings)
+        assert obs.call_count == 2  # pathology is required: never merged with optional keys
+        sent = sorted((_observation_code_params(c.request.url) for c in rsps.calls), key=len)
+    assert sent == [_codes("pathology"), _codes("labs") | _codes("status")]
+    assert {record.key_outcomes[k] for k in ("pathology", "labs", "status")} == {"fetched"}
+    assert record.get("Observation/k7") is not None
+    assert set(record.fetch_ms) == {"pathology", "labs+status"} and min(record.fetch_ms.values()) >= 0
+
+
+def test_a_single_missing_code_search_is_sent_as_its_own_template(settings):
+    prefetch = full_prefetch()
+    del prefetch["status"]
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/Observation\?.*"), json=EMPTY)
+        gather_record(SERVICE, call(prefetch), settings)
+        assert _observation_code_params(rsps.calls[0].request.url) == _codes("status")
+
+
+def test_failed_merged_request_fails_every_key_it_carried(settings):
+    prefetch = full_prefetch()
+    del prefetch["labs"]
+    del prefetch["status"]
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/Observation\?.*"), status=500,
+                 json=operation_outcome())
+        record = gather_record(SERVICE, call(prefetch), settings)
+        assert len(rsps.calls) == 1
+    assert record.key_outcomes["labs"] == record.key_outcomes["status"] == "failed"
+    assert {k for k in ("labs", "status") if any(f"'{k}'" in n.message for n in record.notes)} == {"labs", "status"}
+
+
+def test_a_required_key_does_not_fail_with_the_optional_request_beside_it(settings):
+    prefetch = full_prefetch()
+    for key in ("pathology", "labs", "status"):
+        del prefetch[key]
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/Observation\?patient=p1&code=[^&]*29593-1.*"),
+                 json=searchset(ki67("k7", 3)))
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/Observation\?.*"), status=500,
+                 json=operation_outcome())
+        record = gather_record(SERVICE, call(prefetch), settings)
+    assert [record.key_outcomes[k] for k in ("pathology", "labs", "status")] == ["fetched", "failed", "failed"]
+
+
+def test_merged_request_may_read_the_pages_of_each_key_it_carries(settings):
+    prefetch = full_prefetch()
+    del prefetch["labs"]
+    del prefetch["status"]
+    capped = settings.with_overrides(fhir_max_pages=1)  # two keys merged: two pages allowed
+    page2 = f"{FHIR_BASE}/Observation?patient=p1&_page=2"
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, page2, json=searchset(ki67("k2", 4)))
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/Observation\?patient=p1&code=.*"),
+                 json=searchset(ki67("k1", 3), next_url=page2))
+        record = gather_record(SERVICE, call(prefetch), capped)
+    assert record.get("Observation/k2") is not None
+
+
+@pytest.mark.parametrize("service", list(load_services().values()), ids=lambda s: s.id)
+def test_fallback_plan_covers_every_key_once_and_merges_only_code_only_searches(service):
+    from cds_service.services.registry import fallback_queries
+
+    plan = fallback_queries(service.queries)
+    assert sorted(k for q in plan for k in q.keys) == sorted(q.key for q in service.queries)
+    by_key = {q.key: q for q in service.queries}
+    for request in plan:
+        if len(request.keys) > 1:
+            assert all(by_key[k].codes and not by_key[k].is_read for k in request.keys)
+            assert len({(by_key[k].resource_type, by_key[k].required) for k in request.keys}) == 1
+        else:
+            assert request.template == by_key[request.keys[0]].template
+    assert any("imaging" in q.keys and len(q.keys) == 1 for q in plan)  # category search: never merged
