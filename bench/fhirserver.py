@@ -28,7 +28,7 @@ from requests.adapters import HTTPAdapter
 from bench.server import REPO, free_port, wait_ready
 from bench.stats import percentile
 from cds_service.fhir.upload import upload_bundle
-from cds_service.services.registry import PATIENT_TOKEN, CdsService
+from cds_service.services.registry import PATIENT_TOKEN, CdsService, fallback_queries
 
 SEKMET = Path(os.environ.get("NET_CDS_FHIR_SERVERS_DIR", REPO / ".fhir-servers")) / "sekmet" / "venv" / "bin" / "sekmet"
 SERVE = REPO / "tests" / "integration" / "servers" / "serve"  # the integration suite's start script
@@ -86,13 +86,14 @@ def load(server: FhirServer, bundle: dict, label: str) -> int:
 
 
 def query_paths(service: CdsService, patient_id: str, page_size: int) -> dict[str, str]:
-    """Each prefetch key's fallback request path, exactly as cds_service.fhir.fallback sends it."""
+    """Each fallback request's path (label: its prefetch keys), exactly as cds_service.fhir.gather sends them
+    when no key is prefetched (code searches merged by registry.fallback_queries)."""
     paths = {}
-    for query in service.queries:
+    for query in fallback_queries(service.queries):
         path = query.template.replace(PATIENT_TOKEN, patient_id)
         if not query.is_read and page_size > 0 and "_count=" not in path:
             path += ("&" if "?" in path else "?") + f"_count={page_size}"
-        paths[query.key] = path
+        paths[query.label] = path
     return paths
 
 

@@ -10,7 +10,8 @@ as gunicorn's sync workers do): it costs the shared 2 cores under 1 ms per reque
 ~3 ms, which would otherwise be taken from the server's throughput. "httpx" uses httpx.AsyncClient.
 A run stops after `requests` measured requests or `duration_s` seconds, whichever
 comes first; a warm-up (same concurrency, bounded the same way) runs before and is not measured.
-OUT gets each latency (ms, request start to last response byte), status counts, wall time, the
+OUT gets each latency (ms, request start to last response byte), the slowest FHIR request the service
+reported for it (`Server-Timing: fhir-slowest`, fallback calls only), status counts, wall time, the
 client's own CPU time and the last response body (to check the cards are real).
 """
 
@@ -27,6 +28,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from cds_service.web.server_timing import parse_server_timing
+
 
 class RawConnection:
     """One HTTP/1.1 connection to the server: send a prebuilt POST, read one response."""
@@ -40,7 +43,7 @@ class RawConnection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def post(self) -> tuple[int, bytes]:
+    async def post(self) -> tuple[int, bytes, str]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
@@ -53,7 +56,7 @@ class RawConnection:
         content = await self.reader.readexactly(int(headers.get("content-length", "0")))
         if headers.get("connection", "").lower() == "close":
             await self.close()
-        return status, content
+        return status, content, headers.get("server-timing", "")
 
     async def close(self) -> None:
         if self.writer is not None:
@@ -69,9 +72,9 @@ class HttpxConnection:
     def __init__(self, client: httpx.AsyncClient, url: str, body: bytes) -> None:
         self.client, self.url, self.body = client, url, body
 
-    async def post(self) -> tuple[int, bytes]:
+    async def post(self) -> tuple[int, bytes, str]:
         response = await self.client.post(self.url, content=self.body, headers={"Content-Type": "application/json"})
-        return response.status_code, response.content
+        return response.status_code, response.content, response.headers.get("server-timing", "")
 
     async def close(self) -> None:
         return None
@@ -79,6 +82,7 @@ class HttpxConnection:
 
 async def _phase(connections: list, concurrency: int, requests: int, duration_s: float) -> dict[str, Any]:
     latencies: list[float] = []
+    slowest_fhir: list[float | None] = []  # per request, the service's own `fhir-slowest` (Server-Timing)
     statuses: dict[str, int] = {}
     errors: list[str] = []
     issued = 0
@@ -92,13 +96,14 @@ async def _phase(connections: list, concurrency: int, requests: int, duration_s:
             issued += 1
             t0 = time.perf_counter()
             try:
-                status, content = await connection.post()
+                status, content, timing = await connection.post()
             except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError,
                     httpx.HTTPError) as exc:
                 errors.append(type(exc).__name__)
                 await connection.close()
                 continue
             latencies.append((time.perf_counter() - t0) * 1000)
+            slowest_fhir.append(parse_server_timing(timing).get("fhir-slowest") if timing else None)
             statuses[str(status)] = statuses.get(str(status), 0) + 1
             if status != 200:
                 errors.append(f"HTTP {status}")
@@ -106,8 +111,8 @@ async def _phase(connections: list, concurrency: int, requests: int, duration_s:
 
     await asyncio.gather(*(worker(c) for c in connections[:concurrency]))
     wall = time.perf_counter() - started
-    return {"latencies_ms": latencies, "statuses": statuses, "errors": errors, "wall_s": wall,
-            "last_body": last_body.decode("utf-8", "replace")}
+    return {"latencies_ms": latencies, "fhir_slowest_ms": slowest_fhir, "statuses": statuses, "errors": errors,
+            "wall_s": wall, "last_body": last_body.decode("utf-8", "replace")}
 
 
 async def run(spec: dict[str, Any]) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from bench import fhirserver as fhir  # noqa: E402
 from bench import report  # noqa: E402
 from bench.records import padded_bundle, request_body  # noqa: E402
 from bench.server import Gunicorn, running  # noqa: E402
-from bench.stats import summarize  # noqa: E402
+from bench.stats import overhead_summary, summarize  # noqa: E402
 from cds_service.config import Settings  # noqa: E402
 from cds_service.services.registry import load_services  # noqa: E402
 from cds_service.tiny_ehr import hook_request  # noqa: E402
@@ -81,7 +81,7 @@ SCENARIOS = {s.name: s for s in (
              "net-pnet-gastrinoma", 50, draft=True),
     Scenario("os-ssa", "order-sign, draft octreotide (SSA), 50-resource prefetch", "net-order-sign",
              "net-pnet-insulinoma", 50, draft=True),
-    Scenario("pv-fallback", "patient-view, no prefetch: 13 fallback queries to sekmet-fhir, 50 resources",
+    Scenario("pv-fallback", "patient-view, no prefetch: 12 fallback requests (13 keys) to sekmet-fhir, 50 resources",
              "net-patient-view", "net-si-progressing-on-ssa", 50, fallback=True, breakdown_iterations=50),
 )}
 
@@ -144,6 +144,8 @@ def load_run(url: str, body_file: Path, concurrency: int, scenario: Scenario, qu
         cards = None
     return {"concurrency": concurrency, "bounds": {k: spec[k] for k in ("requests", "duration_s")},
             "summary": summarize(raw["latencies_ms"], raw["wall_s"], len(raw["errors"])),
+            "service_added": overhead_summary(raw["latencies_ms"], raw.get("fhir_slowest_ms") or
+                                              [None] * len(raw["latencies_ms"])),
             "statuses": raw["statuses"], "client_cpu_s": raw["client_cpu_s"], "cards": cards,
             "error_kinds": sorted(set(raw["errors"]))[:5], "load_average_after": round(os.getloadavg()[0], 2)}
 
@@ -237,6 +239,13 @@ def _c(scenario: dict[str, Any] | None, concurrency: int) -> dict[str, Any] | No
     return None
 
 
+def _added(scenario: dict[str, Any] | None, concurrency: int) -> dict[str, Any] | None:
+    for run in (scenario or {}).get("load", []):
+        if run["concurrency"] == concurrency:
+            return run.get("service_added")
+    return None
+
+
 def evaluate_targets(scenarios: dict[str, Any]) -> list[dict[str, Any]]:
     """The issue's targets, checked against the figures (p99 at concurrency 1, throughput at 8)."""
     targets = []
@@ -262,14 +271,25 @@ def evaluate_targets(scenarios: dict[str, Any]) -> list[dict[str, Any]]:
         slowest_key, slowest = max(direct["queries"].items(), key=lambda kv: kv[1]["p50_ms"])
         for pct in ("p50", "p95"):
             limit = max(q[f"{pct}_ms"] for q in direct["queries"].values()) + 20
-            targets.append({"target": f"fallback: hook {pct} ≤ slowest single query {pct} + 20 ms (c=1)",
+            targets.append({"target": f"fallback: hook {pct} ≤ slowest single query alone {pct} + 20 ms (c=1)",
                             "measured": f"hook {hook[f'{pct}_ms']:.1f} ms vs limit {limit:.1f} ms "
                                         f"(slowest: {slowest_key})",
                             "met": hook[f"{pct}_ms"] <= limit})
+        added = _added(fallback, 1)
+        if added:
+            for pct in ("p50", "p95", "p99"):
+                targets.append({"target": f"fallback: hook − its slowest FHIR request ≤ 20 ms, {pct} (c=1, per call)",
+                                "measured": f"{added[f'{pct}_ms']:.1f} ms (slowest request p50 "
+                                            f"{added['fhir_slowest_p50_ms']:.1f} ms in the call)",
+                                "met": added[f"{pct}_ms"] <= 20})
         direct["verdict"] = (
             f"Hook at concurrency 1: p50 {hook['p50_ms']:.1f} ms, p95 {hook['p95_ms']:.1f} ms. Slowest single "
-            f"query ({slowest_key}) p50 {slowest['p50_ms']:.1f} ms; all queries fired in parallel directly "
-            f"p50 {direct['burst']['p50_ms']:.1f} ms.")
+            f"query alone ({slowest_key}) p50 {slowest['p50_ms']:.1f} ms; all requests fired in parallel directly "
+            f"p50 {direct['burst']['p50_ms']:.1f} ms."
+            + (f" Inside the hook (Server-Timing), the slowest FHIR request of each call took p50 "
+               f"{added['fhir_slowest_p50_ms']:.1f} ms / p95 {added['fhir_slowest_p95_ms']:.1f} ms, and the service "
+               f"added p50 {added['p50_ms']:.1f} / p95 {added['p95_ms']:.1f} / p99 {added['p99_ms']:.1f} ms to it."
+               if added else ""))
     else:
         targets.append({"target": "fallback: ≤ slowest single query + 20 ms", "measured": "not run", "met": False})
     return targets

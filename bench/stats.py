@@ -34,3 +34,16 @@ def summarize(latencies_ms: Sequence[float], wall_s: float, errors: int = 0) -> 
         "mean_ms": sum(latencies_ms) / count if count else math.nan,
         "rps": count / wall_s if wall_s > 0 else math.nan,
     }
+
+
+def overhead_summary(latencies_ms: Sequence[float], slowest_fhir_ms: Sequence[float | None]) -> dict[str, float] | None:
+    """Per request, hook latency minus the slowest FHIR request of that same call (as the service timed it):
+    what the service adds to the FHIR server's time. None when no request reported a FHIR figure."""
+    pairs = [(lat, fhir) for lat, fhir in zip(latencies_ms, slowest_fhir_ms, strict=True) if fhir is not None]
+    if not pairs:
+        return None
+    added = [lat - fhir for lat, fhir in pairs]
+    fhir = [f for _, f in pairs]
+    return {"requests": len(pairs), "p50_ms": percentile(added, 50), "p95_ms": percentile(added, 95),
+            "p99_ms": percentile(added, 99), "max_ms": max(added), "fhir_slowest_p50_ms": percentile(fhir, 50),
+            "fhir_slowest_p95_ms": percentile(fhir, 95)}

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from bench.stats import percentile, summarize
+from bench.stats import overhead_summary, percentile, summarize
 
 
 def test_percentile_interpolates_linearly() -> None:
@@ -36,3 +36,18 @@ def test_summarize_reports_throughput_and_percentiles() -> None:
     assert summary["rps"] == 2.0
     assert summary["p50_ms"] == 2.5
     assert summary["max_ms"] == 4.0
+
+
+def test_overhead_is_latency_minus_the_calls_own_slowest_fhir_request() -> None:
+    latencies = [20.0, 30.0, 12.0, 50.0]
+    slowest = [10.0, None, 2.0, 15.0]  # the second call reported no FHIR figure: left out
+    added = overhead_summary(latencies, slowest)
+    assert added is not None and added["requests"] == 3
+    assert added["p50_ms"] == 10.0 and added["max_ms"] == 35.0
+    assert added["fhir_slowest_p50_ms"] == 10.0
+
+
+def test_overhead_is_none_without_fhir_figures() -> None:
+    assert overhead_summary([5.0, 6.0], [None, None]) is None
+    with pytest.raises(ValueError):
+        overhead_summary([5.0], [])
