@@ -93,12 +93,12 @@ def _components(resource: dict[str, Any], c: Collected) -> None:
 
 
 def _observation(resource: dict[str, Any], record: PatientRecord, c: Collected, today: date) -> None:
-    if status_code(resource.get("status")) in IGNORED_OBSERVATION_STATUS:
+    status = status_code(resource.get("status"))  # read once: also decides the "preliminary" note below
+    if status in IGNORED_OBSERVATION_STATUS:
         return
     if "component" in resource:
         _components(resource, c)
-    codes = codings(resource.get("code"))
-    entry = index("observations").first(codes, "observation")
+    entry = index("observations").first_of(resource.get("code"), "observation")
     if entry is None:
         kind = _observation_text_kind(text_of(resource.get("code")))
         if kind == "sstr-text":
@@ -134,7 +134,7 @@ def _observation(resource: dict[str, Any], record: PatientRecord, c: Collected, 
     elif kind in ("lab", "renal"):
         name = str(entry.get("lab"))
         c.labs.setdefault(name, []).append(resource)
-    if kind != "ki67-presence" and labs.is_preliminary(resource):
+    if kind != "ki67-presence" and status == "preliminary":  # labs.is_preliminary, status read once
         c.note("preliminary result used", reference_of(resource))
 
 

@@ -105,10 +105,25 @@ _DATE_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
+# The same fields split into path parts once (performance: resource_date runs for every lab Observation
+# when the newest results are picked, ~3,500 times at 5,000 resources).
+_DATE_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
+    rtype: tuple(tuple(path.split(".")) for path in fields) for rtype, fields in _DATE_FIELDS.items()
+}
+
+
 def resource_date(resource: dict[str, Any]) -> str | None:
-    """The clinically relevant date of a resource (effective, onset, performed, authored ...)."""
-    fields = _DATE_FIELDS.get(resource.get("resourceType", ""), ())
-    return first_date(resource, *fields) if fields else None
+    """The clinically relevant date of a resource (effective, onset, performed, authored ...).
+
+    The same answer as `first_date(resource, *_DATE_FIELDS[type])`, with the paths split in advance."""
+    paths = _DATE_PATHS.get(resource.get("resourceType", ""), ())
+    for parts in paths:
+        value: Any = resource
+        for part in parts:
+            value = as_dict(value).get(part) if isinstance(value, (dict, list)) else None
+        if isinstance(value, str) and len(value) >= 4 and _parse_date(value) is not None:
+            return value
+    return None
 
 
 def reference_of(resource: dict[str, Any]) -> str:

@@ -38,8 +38,10 @@ _PLATELET_10_9 = frozenset({"10*9/l", "10^9/l", "x10e9/l", "10*3/ul", "10^3/ul",
                             "1000/ul", "10^3/µl", "10*3/µl"})
 
 
-def read_lab(resource: dict[str, Any], name: str) -> LabResult:
-    """One lab Observation as a LabResult (value as sent, with unit, date and reference range)."""
+def read_lab(resource: dict[str, Any], name: str, when: str | None = None) -> LabResult:
+    """One lab Observation as a LabResult (value as sent, with unit, date and reference range).
+
+    `when` is the resource's date when the caller has it already (`resource_date`), else it is read."""
     reading = read_number(resource)
     interpretation = None
     for cc in as_list(resource.get("interpretation")):
@@ -49,7 +51,7 @@ def read_lab(resource: dict[str, Any], name: str) -> LabResult:
             break
     label = f"{name} {reading.shown}".strip()
     text = reading.shown if reading.value is None and reading.shown else None
-    source = source_of(resource, label)
+    source = source_of(resource, label, when)
     return LabResult(name, reading.value, reading.unit, source.date, source, _reference_range(resource),
                      interpretation, text)
 
@@ -81,7 +83,10 @@ def read_newest(resources: list[dict[str, Any]], name: str) -> list[LabResult]:
     Years of routine labs make up most of a large record; reading only the newest keeps the profile
     build proportional to what the rules can use (BENCHMARKS.md)."""
     if len(resources) > KEEP_PER_LAB and name not in FULL_HISTORY_LABS:
-        resources = heapq.nlargest(KEEP_PER_LAB, resources, key=lambda r: resource_date(r) or "")
+        # Each date is read once and handed to read_lab (same order and ties as nlargest over the resources).
+        dates = [resource_date(r) for r in resources]
+        keep = heapq.nlargest(KEEP_PER_LAB, range(len(resources)), key=lambda i: dates[i] or "")
+        return [read_lab(resources[i], name, dates[i]) for i in keep]
     return [read_lab(resource, name) for resource in resources]
 
 
