@@ -163,3 +163,31 @@ def test_read_newest_keeps_the_same_results_in_the_same_order(dates: list[str | 
     resources = [{"resourceType": "Observation", "id": f"o{i}", "valueQuantity": {"value": i, "unit": "U/L"},
                   **({"effectiveDateTime": d} if d is not None else {})} for i, d in enumerate(dates)]
     assert labs.read_newest(resources, name) == _reference_read_newest(resources, name)
+
+
+def _reference_belongs_to_patient(resource: dict[str, Any], patient_id: Any) -> bool:
+    """fhir/gather.py _belongs_to_patient before its fast path."""
+    if resource.get("resourceType") == "Patient":
+        return resource.get("id") in (None, patient_id)
+    for key in ("subject", "patient"):
+        ref = resource.get(key)
+        target = ref.get("reference") if isinstance(ref, dict) else None
+        if isinstance(target, str) and "Patient/" in target:
+            return target.rstrip("/").split("/")[-1] == patient_id
+    return True
+
+
+REFERENCES = st.one_of(SCALARS, st.sampled_from(["Patient/p1", "Patient/p1/", "Patient/p2", "http://x/Patient/p1",
+                                                 "Patient/a/b", "Patient/", "Group/p1", "patient/p1"]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.sampled_from(["Observation", "Patient", "Condition"]),
+       st.dictionaries(st.sampled_from(["subject", "patient"]),
+                       st.one_of(JSON, st.fixed_dictionaries({"reference": REFERENCES})), max_size=2),
+       st.sampled_from(["p1", "p2", "a/b", "b", "", "Patient"]))
+def test_belongs_to_patient_equals_the_general_rule(rtype: str, refs: dict[str, Any], patient_id: str) -> None:
+    from cds_service.fhir.gather import _belongs_to_patient
+
+    resource = {"resourceType": rtype, "id": "p1", **refs}
+    assert _belongs_to_patient(resource, patient_id) == _reference_belongs_to_patient(resource, patient_id)
