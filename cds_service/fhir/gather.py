@@ -236,7 +236,9 @@ def _resolve_medications(record: PatientRecord, fetcher: FhirFetcher | Exception
         reads[target] = _pool(settings).submit(fetcher.read, target)
     if not reads:
         return
+    started = time.perf_counter()
     done, _ = wait(reads.values(), timeout=max(0.0, deadline - time.monotonic()))
+    record.medication_reads = (len(reads), (time.perf_counter() - started) * 1000)
     for target, future in reads.items():
         if future not in done:
             future.cancel()

@@ -26,6 +26,7 @@ class PatientRecord:
     key_outcomes: dict[str, KeyOutcome] = field(default_factory=dict)
     notes: list[DataQualityNote] = field(default_factory=list)
     fetch_ms: dict[str, float] = field(default_factory=dict)  # fallback request label -> its wall time (ms)
+    medication_reads: tuple[int, float] | None = None  # Medication reads after the searches: (count, wall ms)
     _by_type: dict[str, list[dict]] = field(default_factory=dict, repr=False)
     _by_ref: dict[str, dict] = field(default_factory=dict, repr=False)
 

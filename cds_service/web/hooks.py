@@ -18,6 +18,7 @@ from cds_service import json_codec
 from cds_service.config import Settings
 from cds_service.feedback.recording import record_issued_cards
 from cds_service.fhir.gather import HookCall, gather_record
+from cds_service.fhir.record import PatientRecord
 from cds_service.fhir.validation import validate_used
 from cds_service.profile.references import fact_references
 from cds_service.services.registry import handler_for, load_services
@@ -63,6 +64,21 @@ def _validated(body: dict, hook: str) -> tuple[dict, dict]:
     return data, context
 
 
+def _time_fallback(record: PatientRecord, timer: StepTimer) -> None:
+    """Server-Timing and audit figures of the fallback requests (none when everything was prefetched)."""
+    fhir: dict[str, Any] = {}
+    if record.fetch_ms:
+        slowest = max(record.fetch_ms, key=record.fetch_ms.__getitem__)
+        timer.detail("fhir-slowest", record.fetch_ms[slowest], slowest)
+        fhir = {"requests": len(record.fetch_ms), "slowest_ms": round(record.fetch_ms[slowest], 1)}
+    if record.medication_reads:
+        count, elapsed_ms = record.medication_reads
+        timer.detail("fhir-medications", elapsed_ms, f"{count} Medication reads after the searches")
+        fhir = {**fhir, "requests": fhir.get("requests", 0) + count, "medication_reads_ms": round(elapsed_ms, 1)}
+    if fhir:
+        g.audit["fhir"] = fhir
+
+
 @bp.post("/cds-services/<service_id>")
 @gc_deferred
 def call_service(service_id: str) -> Response:
@@ -88,10 +104,7 @@ def call_service(service_id: str) -> Response:
     with timer.step("fhir"):
         record = gather_record(service, call, settings)
     g.audit["dataSource"] = record.data_source
-    if record.fetch_ms:
-        slowest = max(record.fetch_ms, key=record.fetch_ms.__getitem__)
-        timer.detail("fhir-slowest", record.fetch_ms[slowest], slowest)
-        g.audit["fhir"] = {"requests": len(record.fetch_ms), "slowest_ms": round(record.fetch_ms[slowest], 1)}
+    _time_fallback(record, timer)
     from cds_service.profile import build_profile  # the profile package is heavy; import on first use
 
     with timer.step("profile"):

@@ -4,8 +4,10 @@
                    profile;dur=1.0, cards;dur=1.3, total;dur=18.0
 
 `fhir` is the data step (prefetch reading and fallback queries); `fhir-slowest` the slowest single
-fallback request, timed where it ran (all pages of it). `total - fhir-slowest` is what the service adds
-to the FHIR server's time (BENCHMARKS.md, fallback target). Durations only: no ids, no data.
+fallback request, timed where it ran (all pages of it); `fhir-medications` the round of Medication
+reads that referenced medications need after the searches (only when there was one).
+`total - fhir-slowest` is what the service adds to the FHIR server's time (BENCHMARKS.md, fallback
+target). Durations and query keys only: no ids, no data.
 Off with NET_CDS_SERVER_TIMING=false.
 """
 

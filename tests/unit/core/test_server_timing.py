@@ -82,3 +82,21 @@ def test_descriptions_stay_a_valid_quoted_string(text):
     desc = re.search(r'desc="([^"]*)"', header).group(1)
     assert len(desc) <= 80 and all(32 <= ord(c) < 127 and c not in '"\\' for c in desc)
     assert parse_server_timing(header)["fhir-slowest"] == pytest.approx(1.2, abs=0.06)
+
+
+def test_a_round_of_medication_reads_is_timed_on_its_own(client):
+    from tests.unit.core.fhir_builders import med_request
+
+    prefetch = full_prefetch()
+    prefetch["medicationRequests"] = searchset(med_request("m1", med_ref="Medication/lar"))
+    del prefetch["procedures"]
+    body = hook_request(SERVICE, PATIENT_ID, prefetch=prefetch, fhir_server=FHIR_BASE, access_token="tok")
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/\w+\?.*"), json=searchset())
+        rsps.add(responses.GET, f"{FHIR_BASE}/Medication/lar",
+                 json={"resourceType": "Medication", "id": "lar", "code": {"text": "octreotide LAR"}})
+        response = client.post(PV, json=body)
+        assert len(rsps.calls) == 2
+    header = response.headers["Server-Timing"]
+    assert 'fhir-medications;dur=' in header and 'desc="1 Medication reads after the searches"' in header
+    assert 'desc="procedures"' in header
