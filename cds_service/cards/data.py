@@ -65,6 +65,7 @@ def _load(directory: Path) -> CardData:
         lstrip_blocks=True,
         keep_trailing_newline=False,
         autoescape=False,  # markdown, not HTML; values come from the profile, not from users
+        auto_reload=False,  # templates are loaded once per process: no stat() of each file per card
     )
     env.filters["capfirst"] = lambda text: str(text)[:1].upper() + str(text)[1:]
     return CardData(
