@@ -218,8 +218,15 @@ def codings_key(concept: Any) -> tuple[Any, ...] | None:
     raw = concept.get("coding")
     if type(raw) is not list:
         return None
-    if len(raw) == 1:
-        return _coding_key(raw[0])
+    if len(raw) == 1:  # the usual case, inlined
+        coding = raw[0]
+        if type(coding) is not dict:
+            return None
+        system, code, display = coding.get("system"), coding.get("code"), coding.get("display")
+        if type(code) is not str or (system is not None and type(system) is not str) or (
+                display is not None and type(display) is not str):
+            return None
+        return system, code, display
     key = []
     for coding in raw:
         one = _coding_key(coding)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from cds_service.fhir.record import PatientRecord
@@ -81,7 +82,7 @@ def read_sstr(resource: dict[str, Any], record: PatientRecord, kind: str | None 
     modality = modality_of(text, codes)
     if modality is None and rtype == "DiagnosticReport":
         conclusion = as_str(resource.get("conclusion")) or ""
-        if not text or _CONCLUSION_MODALITY_HINT.search(text):
+        if not text or _names_a_scan(text):
             modality = modality_of(conclusion.lower(), [])
     if modality in (None, "unknown") and rtype == "Observation":
         modality = _modality_of_parent(resource, record) or modality
@@ -103,6 +104,12 @@ def read_sstr(resource: dict[str, Any], record: PatientRecord, kind: str | None 
     if result is None:
         notes.append("SSTR study on record but no result could be read")
     return SstrStudy(modality, result, source.date, source, krenning, tuple(notes))  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=4096)
+def _names_a_scan(text: str) -> bool:
+    """Whether a report's code text hints at a scan (cached by text: report names repeat)."""
+    return _CONCLUSION_MODALITY_HINT.search(text) is not None
 
 
 def _modality_of_parent(resource: dict[str, Any], record: PatientRecord) -> str | None:

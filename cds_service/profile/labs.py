@@ -26,7 +26,7 @@ from cds_service.profile.fhirread import (
     to_float,
 )
 from cds_service.profile.model import Fact, LabResult
-from cds_service.profile.quantities import read_number
+from cds_service.profile.quantities import plain_quantity, read_number
 
 RECENT_DAYS = 90
 # ECOG -> approximate Karnofsky (section 2): 0-1 ~ >=70, 2 ~ 50-60, 3-4 ~ <=40. The value kept is the
@@ -42,18 +42,22 @@ def read_lab(resource: dict[str, Any], name: str, when: str | None = None) -> La
     """One lab Observation as a LabResult (value as sent, with unit, date and reference range).
 
     `when` is the resource's date when the caller has it already (`resource_date`), else it is read."""
-    reading = read_number(resource)
+    plain = plain_quantity(resource)  # the common numeric value, read without a Reading (performance)
+    if plain is not None:
+        value, unit, shown = plain
+    else:
+        reading = read_number(resource)
+        value, unit, shown = reading.value, reading.unit, reading.shown
     interpretation = None
     for cc in as_list(resource.get("interpretation")):
         c = codings(cc)
         interpretation = c[0][1] if c else as_str(as_dict(cc).get("text"))
         if interpretation:
             break
-    label = f"{name} {reading.shown}".strip()
-    text = reading.shown if reading.value is None and reading.shown else None
+    label = f"{name} {shown}".strip()
+    text = shown if value is None and shown else None
     source = source_of(resource, label, when)
-    return LabResult(name, reading.value, reading.unit, source.date, source, _reference_range(resource),
-                     interpretation, text)
+    return LabResult(name, value, unit, source.date, source, _reference_range(resource), interpretation, text)
 
 
 def _reference_range(resource: dict[str, Any]) -> str | None:

@@ -242,8 +242,17 @@ def read_mitoses(observation: dict[str, Any]) -> Reading:
 
 def read_number(observation: dict[str, Any]) -> Reading:
     """A lab value: number and unit as sent (never converted); "<5" keeps 5 with a note; text kept in `shown`."""
-    # Fast path (performance): the common valueQuantity with a JSON number and no comparator, read as the
-    # general path below reads it (~1.5 us less per lab result; a 5,000-resource record has ~700 of them).
+    plain = plain_quantity(observation)
+    if plain is not None:
+        return Reading(*plain)
+    return _read_number(observation)
+
+
+def plain_quantity(observation: dict[str, Any]) -> tuple[float, str | None, str] | None:
+    """(value, unit, shown) of the common valueQuantity (a JSON number, no comparator), else None.
+
+    Fast path (performance): read as `_read_number` reads it, without its intermediate objects (~1.5 us
+    less per lab result; a 5,000-resource record has ~700 of them)."""
     quantity = observation.get("valueQuantity")
     if type(quantity) is dict and quantity.get("comparator") is None:
         raw = quantity.get("value")
@@ -251,8 +260,8 @@ def read_number(observation: dict[str, Any]) -> Reading:
             number = float(raw)
             if isfinite(number):
                 unit = as_str(quantity.get("unit")) or as_str(quantity.get("code"))
-                return Reading(number, unit, f"{number:g} {unit or ''}".strip())
-    return _read_number(observation)
+                return number, unit, f"{number:g} {unit or ''}".strip()
+    return None
 
 
 def _read_number(observation: dict[str, Any]) -> Reading:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from cds_service.fhir.systems import ICD10, LOINC, SCT
 from cds_service.profile import labs
 from cds_service.profile.codes import MAPPING_FILES, _read_codings, codings, codings_key, index
-from cds_service.profile.fhirread import _DATE_FIELDS, first_date, resource_date
+from cds_service.profile.fhirread import _DATE_FIELDS, _text_of, first_date, resource_date, text_of
 from cds_service.profile.quantities import _read_number, read_number
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=True),
@@ -146,6 +146,27 @@ def test_resource_date_equals_first_date(resource: dict[str, Any]) -> None:
 def test_resource_date_fuzzed(rtype: str, fields: dict[str, Any]) -> None:
     resource = {"resourceType": rtype, **fields}
     assert resource_date(resource) == first_date(resource, *_DATE_FIELDS[rtype])
+
+
+TEXTS: list[Any] = [
+    {"text": "Ga-68 DOTATATE PET/CT"}, {"text": " CgA ", "coding": [{"display": "Chromogranin A"}, {"code": "x"}]},
+    {"coding": [{"display": "A"}, {"display": ""}, {"display": "  B "}]}, {"text": "", "coding": None}, {},
+    {"text": 5}, {"text": "x", "coding": {"display": "y"}}, {"coding": [[{"display": "y"}]]},
+    {"coding": [{"display": 7}]}, [{"text": "a"}, {"text": "b"}], "Plain string ", None, 3,
+]
+
+
+@pytest.mark.parametrize("value", TEXTS)
+def test_text_of_equals_the_general_reader(value: Any) -> None:
+    for _ in range(2):  # computed, then cached
+        assert text_of(value) == _text_of((value,))
+
+
+@settings(max_examples=300, deadline=None)
+@given(CONCEPT)
+def test_text_of_fuzzed(value: Any) -> None:
+    assert text_of(value) == _text_of((value,))
+    assert text_of(value) == _text_of((value,))
 
 
 def _reference_read_newest(resources: list[dict[str, Any]], name: str) -> list[Any]:
