@@ -78,7 +78,7 @@ def read_resection(resource: dict[str, Any]) -> Source | None:
     if status_code(resource.get("status")) in ("entered-in-error", "not-done", "preparation", "cancelled"):
         return None
     procedures = index("procedures")
-    entry = procedures.first(codings(resource.get("code")), "resection")
+    entry = procedures.first_of(resource.get("code"), "resection")
     kind = entry.get("resection") if entry else None
     if kind is None:
         rule = procedures.text("resection", text_of(resource.get("code")))

@@ -145,6 +145,12 @@ def status_code(value: Any) -> str | None:
     """A status as a lower-case code: a plain string, or a CodeableConcept's first coding code/text."""
     if isinstance(value, str):
         return value.strip().lower() or None
+    if type(value) is dict:  # fast path (performance, ~600 calls per 500 resources): a first coding with a code
+        coding = value.get("coding")
+        if type(coding) is list and coding and type(coding[0]) is dict:
+            first = coding[0].get("code")
+            if type(first) is str and first.strip():
+                return first.strip().lower()
     cc = as_dict(value)
     for coding in as_list(cc.get("coding")):
         code = as_str(as_dict(coding).get("code"))

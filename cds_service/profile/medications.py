@@ -170,9 +170,8 @@ def read_prrt_procedure(record: PatientRecord, resource: dict[str, Any]) -> Ther
     if status in NEVER:
         return None
     meds = index("medications")
-    codes = codings(resource.get("code"))
     text = text_of(resource.get("code"))
-    if meds.first(codes, "prrt_procedure") is None and meds.text("prrt_procedure", text) is None:
+    if meds.first_of(resource.get("code"), "prrt_procedure") is None and meds.text("prrt_procedure", text) is None:
         return None
     start, end = _period(resource, "performedPeriod")
     when = start or first_date(resource, "performedDateTime", "occurrenceDateTime")

@@ -17,7 +17,17 @@ from hypothesis import strategies as st
 from cds_service.fhir.systems import ICD10, LOINC, SCT
 from cds_service.profile import labs
 from cds_service.profile.codes import MAPPING_FILES, _read_codings, codings, codings_key, index
-from cds_service.profile.fhirread import _DATE_FIELDS, _text_of, first_date, resource_date, text_of
+from cds_service.profile.fhirread import (
+    _DATE_FIELDS,
+    _text_of,
+    as_dict,
+    as_list,
+    as_str,
+    first_date,
+    resource_date,
+    status_code,
+    text_of,
+)
 from cds_service.profile.quantities import _read_number, read_number
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=True),
@@ -212,3 +222,31 @@ def test_belongs_to_patient_equals_the_general_rule(rtype: str, refs: dict[str, 
 
     resource = {"resourceType": rtype, "id": "p1", **refs}
     assert _belongs_to_patient(resource, patient_id) == _reference_belongs_to_patient(resource, patient_id)
+
+
+def _reference_status_code(value: Any) -> str | None:
+    """fhirread.status_code before its fast path."""
+    if isinstance(value, str):
+        return value.strip().lower() or None
+    cc = as_dict(value)
+    for coding in as_list(cc.get("coding")):
+        code = as_str(as_dict(coding).get("code"))
+        if code:
+            return code.lower()
+    text = as_str(cc.get("text"))
+    return text.lower() if text else None
+
+
+@pytest.mark.parametrize("value", [
+    "final", " Preliminary ", "", {"coding": [{"code": "Active"}]}, {"coding": [{"code": " "}, {"code": "x"}]},
+    {"coding": [{"code": 5}]}, {"coding": [None, {"code": "y"}]}, {"coding": [], "text": "Done"},
+    {"coding": {"code": "z"}}, [{"coding": [{"code": "w"}]}], {"text": 3}, None, 7,
+])
+def test_status_code_equals_the_general_reader(value: Any) -> None:
+    assert status_code(value) == _reference_status_code(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(CONCEPT)
+def test_status_code_fuzzed(value: Any) -> None:
+    assert status_code(value) == _reference_status_code(value)
