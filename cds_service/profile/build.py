@@ -17,7 +17,7 @@ from typing import Any
 from cds_service.fhir.record import PatientRecord
 from cds_service.profile import conditions as cond
 from cds_service.profile import disease, eligibility, imaging, labs, medications, pathology
-from cds_service.profile.codes import codings, index
+from cds_service.profile.codes import Entry, codings, index
 from cds_service.profile.fhirread import as_dict, as_list, as_str, parse_date, reference_of, status_code, text_of
 from cds_service.profile.model import (
     DataQualityNote,
@@ -100,18 +100,34 @@ def _observation(resource: dict[str, Any], record: PatientRecord, c: Collected, 
         _components(resource, c)
     entry = index("observations").first_of(resource.get("code"), "observation")
     if entry is None:
-        kind = _observation_text_kind(text_of(resource.get("code")))
-        if kind == "sstr-text":
-            study = imaging.read_sstr(resource, record)
-            if study is not None:
-                c.sstr.append(study)
-        elif kind == "mitoses":
-            c.specimens.append(pathology.read_specimen(resource, "mitoses"))
-            c.note("mitotic count recognised by text (no known code)", reference_of(resource), "mitotic_count")
-        elif kind == "ki67-lookalike":
-            c.note("looks like Ki-67 but is not coded LOINC 29593-1: not used", reference_of(resource), "ki67_percent")
+        _uncoded_observation(resource, record, c)
         return
     kind = str(entry.get("kind"))
+    if kind in ("lab", "renal"):  # most Observations of a large record, so tested first (performance)
+        c.labs.setdefault(str(entry.get("lab")), []).append(resource)
+    else:
+        _coded_observation(resource, record, c, entry, kind)
+    if kind != "ki67-presence" and status == "preliminary":  # labs.is_preliminary, status read once
+        c.note("preliminary result used", reference_of(resource))
+
+
+def _uncoded_observation(resource: dict[str, Any], record: PatientRecord, c: Collected) -> None:
+    """An Observation with no known code, recognised (or not) by its text."""
+    kind = _observation_text_kind(text_of(resource.get("code")))
+    if kind == "sstr-text":
+        study = imaging.read_sstr(resource, record)
+        if study is not None:
+            c.sstr.append(study)
+    elif kind == "mitoses":
+        c.specimens.append(pathology.read_specimen(resource, "mitoses"))
+        c.note("mitotic count recognised by text (no known code)", reference_of(resource), "mitotic_count")
+    elif kind == "ki67-lookalike":
+        c.note("looks like Ki-67 but is not coded LOINC 29593-1: not used", reference_of(resource), "ki67_percent")
+
+
+def _coded_observation(resource: dict[str, Any], record: PatientRecord, c: Collected, entry: Entry,
+                       kind: str) -> None:
+    """A coded Observation other than a lab result, by the kind of its code."""
     if kind in ("ki67", "mitoses"):
         c.specimens.append(pathology.read_specimen(resource, kind))
     elif kind == "morphology":
@@ -131,11 +147,6 @@ def _observation(resource: dict[str, Any], record: PatientRecord, c: Collected, 
             c.sstr.append(study)
     elif kind == "performance":
         c.performance.append(labs.read_performance(resource, entry))
-    elif kind in ("lab", "renal"):
-        name = str(entry.get("lab"))
-        c.labs.setdefault(name, []).append(resource)
-    if kind != "ki67-presence" and status == "preliminary":  # labs.is_preliminary, status read once
-        c.note("preliminary result used", reference_of(resource))
 
 
 def _condition(resource: dict[str, Any], record: PatientRecord, c: Collected, today: date) -> None:

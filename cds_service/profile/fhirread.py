@@ -131,8 +131,11 @@ def resource_date(resource: dict[str, Any]) -> str | None:
 
 def reference_of(resource: dict[str, Any]) -> str:
     """The relative reference of a resource ("Observation/k1"); "Observation/#" when it has no id."""
-    rtype = as_str(resource.get("resourceType")) or "Resource"
-    rid = as_str(resource.get("id"))
+    rtype, rid = resource.get("resourceType"), resource.get("id")
+    if type(rtype) is str and type(rid) is str:  # fast path (performance): as_str of two strings, inlined
+        rtype, rid = rtype.strip() or "Resource", rid.strip()
+    else:
+        rtype, rid = as_str(rtype) or "Resource", as_str(rid)
     return f"{rtype}/{rid}" if rid else f"{rtype}/#"
 
 

@@ -57,7 +57,9 @@ def read_lab(resource: dict[str, Any], name: str, when: str | None = None) -> La
     label = f"{name} {shown}".strip()
     text = shown if value is None and shown else None
     source = source_of(resource, label, when)
-    return LabResult(name, value, unit, source.date, source, _reference_range(resource), interpretation, text)
+    # _reference_range reads no range when the field is absent, the common case (performance: one call less)
+    reference_range = _reference_range(resource) if "referenceRange" in resource else None
+    return LabResult(name, value, unit, source.date, source, reference_range, interpretation, text)
 
 
 def _reference_range(resource: dict[str, Any]) -> str | None:
