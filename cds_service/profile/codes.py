@@ -25,7 +25,7 @@ MAPPINGS_DIR = Path(os.environ.get("NET_CDS_DATA_DIR", Path(__file__).resolve().
 STATUSES = frozenset({"V", "V2", "U", "model", "project"})
 _RESERVED = frozenset({"system", "code", "prefix", "display", "status", "note", "pattern"})
 _TEXT_CACHE_SIZE = 50_000
-_CODINGS_CACHE_SIZE = 50_000
+_CODINGS_CACHE_SIZE = 10_000  # per cache of codings and code matches; cleared when full (EHR codes repeat)
 _MISSING: Any = object()
 _ICDO_RE = re.compile(r"^M?-?(\d{4})/?(\d)$")
 

@@ -181,7 +181,7 @@ def display_of(*values: Any) -> str:
 
 
 _TEXT_OF_CACHE: dict[tuple[Any, ...], str] = {}
-_TEXT_OF_CACHE_SIZE = 50_000
+_TEXT_OF_CACHE_SIZE = 10_000  # cleared when full (EHR code texts repeat)
 
 
 def text_of(*values: Any) -> str:

@@ -250,3 +250,20 @@ def test_status_code_equals_the_general_reader(value: Any) -> None:
 @given(CONCEPT)
 def test_status_code_fuzzed(value: Any) -> None:
     assert status_code(value) == _reference_status_code(value)
+
+
+def test_caches_stay_bounded_and_correct_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cds_service.profile import codes, fhirread
+
+    monkeypatch.setattr(codes, "_CODINGS_CACHE_SIZE", 3)
+    monkeypatch.setattr(fhirread, "_TEXT_OF_CACHE_SIZE", 3)
+    observations = index("observations")
+    for i in range(10):
+        concept = {"coding": [{"system": LOINC, "code": f"{i}-{i}", "display": f"d{i}"}], "text": f"t{i}"}
+        assert codings(concept) == _read_codings(concept)
+        assert observations.first_of(concept, "observation") == observations.first(_read_codings(concept),
+                                                                                   "observation")
+        assert observations.match(codings(concept)) == list(observations._match(_read_codings(concept), None))
+        assert text_of(concept) == _text_of((concept,))
+    assert len(codes._CODINGS_CACHE) <= 4 and len(observations._first_cache) <= 4
+    assert len(observations._match_cache) <= 4 and len(fhirread._TEXT_OF_CACHE) <= 4
