@@ -140,7 +140,7 @@ class CodeIndex:
                         if len(self._first_cache) > _CODINGS_CACHE_SIZE:
                             self._first_cache.clear()
                         hit = self._first_cache[key] = self.first(codings(value), concept)
-                    return hit  # type: ignore[no-any-return]
+                    return hit  # type: ignore[no-any-return]  # an Entry or None, by construction
         return self.first(codings(value), concept)
 
     def text(self, concept: str, text: str) -> Entry | None:
@@ -240,15 +240,8 @@ def codings_key(concept: Any) -> tuple[Any, ...] | None:
     raw = concept.get("coding")
     if type(raw) is not list:
         return None
-    if len(raw) == 1:  # the usual case, inlined
-        coding = raw[0]
-        if type(coding) is not dict:
-            return None
-        system, code, display = coding.get("system"), coding.get("code"), coding.get("display")
-        if type(code) is not str or (system is not None and type(system) is not str) or (
-                display is not None and type(display) is not str):
-            return None
-        return system, code, display
+    if len(raw) == 1:  # the usual case
+        return _coding_key(raw[0])
     key = []
     for coding in raw:
         one = _coding_key(coding)

@@ -152,8 +152,9 @@ def status_code(value: Any) -> str | None:
         coding = value.get("coding")
         if type(coding) is list and coding and type(coding[0]) is dict:
             first = coding[0].get("code")
-            if type(first) is str and first.strip():
-                return first.strip().lower()
+            first = first.strip() if type(first) is str else None
+            if first:
+                return first.lower()
     cc = as_dict(value)
     for coding in as_list(cc.get("coding")):
         code = as_str(as_dict(coding).get("code"))
