@@ -188,15 +188,16 @@ _TEXT_OF_CACHE_SIZE = 10_000  # cleared when full (EHR code texts repeat)
 def text_of(*values: Any) -> str:
     """Lower-cased text from strings and CodeableConcepts (text and displays), for text rules."""
     # Fast path (performance): one well-formed CodeableConcept, the usual call (~220 per 500-resource
-    # record), answered from a cache keyed by its text and displays; EHR code texts repeat.
-    if len(values) == 1:
+    # record), answered from a cache keyed by its text and displays; EHR code texts repeat. A second
+    # value that is None (an absent field, e.g. DiagnosticReport.method) adds no text.
+    if len(values) == 1 or (len(values) == 2 and values[1] is None):
         key = _concept_text_key(values[0])
         if key is not None:
             hit = _TEXT_OF_CACHE.get(key)
             if hit is None:
                 if len(_TEXT_OF_CACHE) > _TEXT_OF_CACHE_SIZE:
                     _TEXT_OF_CACHE.clear()
-                hit = _TEXT_OF_CACHE[key] = _text_of(values)
+                hit = _TEXT_OF_CACHE[key] = _text_of(values[:1])
             return hit
     return _text_of(values)
 

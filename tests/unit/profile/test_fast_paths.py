@@ -170,6 +170,8 @@ TEXTS: list[Any] = [
 def test_text_of_equals_the_general_reader(value: Any) -> None:
     for _ in range(2):  # computed, then cached
         assert text_of(value) == _text_of((value,))
+        assert text_of(value, None) == _text_of((value, None))
+        assert text_of(value, "PET") == _text_of((value, "PET"))
 
 
 @settings(max_examples=300, deadline=None)
@@ -177,6 +179,7 @@ def test_text_of_equals_the_general_reader(value: Any) -> None:
 def test_text_of_fuzzed(value: Any) -> None:
     assert text_of(value) == _text_of((value,))
     assert text_of(value) == _text_of((value,))
+    assert text_of(value, None) == _text_of((value, None))
 
 
 def _reference_read_newest(resources: list[dict[str, Any]], name: str) -> list[Any]:
