@@ -347,3 +347,29 @@ def test_fallback_plan_covers_every_key_once_and_merges_only_code_only_searches(
         else:
             assert request.template == by_key[request.keys[0]].template
     assert any("imaging" in q.keys and len(q.keys) == 1 for q in plan)  # category search: never merged
+
+
+def _clean_proxy_env(monkeypatch) -> None:
+    import os
+
+    for key in list(os.environ):
+        if key.lower().endswith("_proxy"):
+            monkeypatch.delenv(key)
+
+
+def test_session_reads_the_environment_once_when_no_proxy_is_set(monkeypatch):
+    from cds_service.fhir.fallback import _TimeoutSession
+
+    _clean_proxy_env(monkeypatch)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/internal-ca.pem")
+    session = _TimeoutSession(timeout=1.0, pool_size=4)
+    assert session.trust_env is False and session.verify == "/etc/internal-ca.pem"
+
+
+def test_session_leaves_proxies_to_requests_when_one_is_configured(monkeypatch):
+    from cds_service.fhir.fallback import _TimeoutSession
+
+    _clean_proxy_env(monkeypatch)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    session = _TimeoutSession(timeout=1.0, pool_size=4)
+    assert session.trust_env is True
