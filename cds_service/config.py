@@ -31,7 +31,7 @@ class Settings:
     fhir_max_pages: int = 20  # NET_CDS_FHIR_MAX_PAGES: pages read per query (more: the query fails)
     fhir_page_size: int = 100  # NET_CDS_FHIR_PAGE_SIZE: _count sent on fallback searches (0: none)
     fhir_query_budget: int = 40  # NET_CDS_FHIR_QUERY_BUDGET: HTTP requests per hook call
-    fhir_workers: int = 8  # NET_CDS_FHIR_WORKERS: parallel fallback queries
+    fhir_workers: int = 12  # NET_CDS_FHIR_WORKERS: parallel fallback requests (12: a whole patient-view call at once)
     cors_origins: tuple[str, ...] = ("https://sandbox.cds-hooks.org",)  # NET_CDS_CORS_ORIGINS
     max_body_bytes: int = 8 * 1024 * 1024  # NET_CDS_MAX_BODY_BYTES
     log_level: str = "INFO"  # NET_CDS_LOG_LEVEL
@@ -65,7 +65,7 @@ class Settings:
             fhir_max_pages=int(get("NET_CDS_FHIR_MAX_PAGES", "20")),
             fhir_page_size=int(get("NET_CDS_FHIR_PAGE_SIZE", "100")),
             fhir_query_budget=int(get("NET_CDS_FHIR_QUERY_BUDGET", "40")),
-            fhir_workers=int(get("NET_CDS_FHIR_WORKERS", "8")),
+            fhir_workers=int(get("NET_CDS_FHIR_WORKERS", "12")),
             cors_origins=_split(get("NET_CDS_CORS_ORIGINS", "https://sandbox.cds-hooks.org")),
             max_body_bytes=int(get("NET_CDS_MAX_BODY_BYTES", str(8 * 1024 * 1024))),
             log_level=get("NET_CDS_LOG_LEVEL", "INFO").upper(),

@@ -373,3 +373,28 @@ def test_session_leaves_proxies_to_requests_when_one_is_configured(monkeypatch):
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     session = _TimeoutSession(timeout=1.0, pool_size=4)
     assert session.trust_env is True
+
+
+def test_all_fallback_requests_of_a_call_are_in_flight_at_once(settings, monkeypatch):
+    """With the default pool, every request of a patient-view call is sent before any answers, so the call
+    takes as long as its slowest request (not two rounds of them)."""
+    import threading
+
+    from cds_service.fhir import gather
+    from cds_service.services.registry import fallback_queries
+
+    monkeypatch.setattr(gather, "_executor", None)  # a pool sized by these (default) settings
+    expected = len(fallback_queries(SERVICE.queries))
+    barrier = threading.Barrier(expected, timeout=3)
+
+    def answer(request):
+        barrier.wait()  # raises BrokenBarrierError unless all `expected` requests are waiting together
+        body = patient() if "/Patient/" in request.url else EMPTY
+        return 200, {"Content-Type": "application/fhir+json"}, __import__("json").dumps(body)
+
+    with responses.RequestsMock() as rsps:
+        rsps.add_callback(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/.*"), callback=answer)
+        record = gather_record(SERVICE, call({}), settings)
+        assert len(rsps.calls) == expected == settings.fhir_workers
+    assert set(record.key_outcomes.values()) <= {"fetched", "failed"} and record.key_outcomes["patient"] == "fetched"
+    assert not barrier.broken
