@@ -270,3 +270,22 @@ def test_caches_stay_bounded_and_correct_when_full(monkeypatch: pytest.MonkeyPat
         assert text_of(concept) == _text_of((concept,))
     assert len(codes._CODINGS_CACHE) <= 4 and len(observations._first_cache) <= 4
     assert len(observations._match_cache) <= 4 and len(fhirread._TEXT_OF_CACHE) <= 4
+
+
+def _reference_reference_of(resource: dict[str, Any]) -> str:
+    """fhirread.reference_of before its fast path."""
+    rtype = as_str(resource.get("resourceType")) or "Resource"
+    rid = as_str(resource.get("id"))
+    return f"{rtype}/{rid}" if rid else f"{rtype}/#"
+
+
+@pytest.mark.parametrize("resource", [
+    {"resourceType": "Observation", "id": "k1"}, {"resourceType": " Observation ", "id": " k1 "},
+    {"resourceType": "Observation", "id": ""}, {"resourceType": "Observation", "id": "  "},
+    {"resourceType": "", "id": "x"}, {"resourceType": "Observation", "id": 5}, {"resourceType": 3, "id": "x"},
+    {"resourceType": "Observation"}, {"id": "x"}, {}, {"resourceType": "Observation", "id": True},
+])
+def test_reference_of_equals_the_general_reader(resource: dict[str, Any]) -> None:
+    from cds_service.profile.fhirread import reference_of
+
+    assert reference_of(resource) == _reference_reference_of(resource)
