@@ -25,7 +25,8 @@ MAPPINGS_DIR = Path(os.environ.get("NET_CDS_DATA_DIR", Path(__file__).resolve().
 STATUSES = frozenset({"V", "V2", "U", "model", "project"})
 _RESERVED = frozenset({"system", "code", "prefix", "display", "status", "note", "pattern"})
 _TEXT_CACHE_SIZE = 50_000
-_CODINGS_CACHE_SIZE = 10_000  # per cache of codings and code matches; cleared when full (EHR codes repeat)
+_CODINGS_CACHE_SIZE = 4096  # per cache of codings and code matches; cleared when full (EHR codes repeat)
+CACHED_CHARS = 256  # longer strings are read uncached, so no cache keeps large request strings alive
 _MISSING: Any = object()
 _ICDO_RE = re.compile(r"^M?-?(\d{4})/?(\d)$")
 
@@ -108,6 +109,9 @@ class CodeIndex:
             hit = self._match_cache.get(key)
         except TypeError:  # not hashable: not what `codings` returns, read it uncached
             return self._match(key[0], concept)
+        if hit is None and any(len(code) > CACHED_CHARS or len(display or "") > CACHED_CHARS
+                               for _system, code, display in key[0]):
+            return self._match(key[0], concept)
         if hit is None:
             if len(self._match_cache) > _CODINGS_CACHE_SIZE:
                 self._match_cache.clear()
@@ -133,7 +137,8 @@ class CodeIndex:
             raw = value.get("coding")
             if type(raw) is list and len(raw) == 1 and type(raw[0]) is dict:
                 system, code = raw[0].get("system"), raw[0].get("code")
-                if type(code) is str and (system is None or type(system) is str):
+                if type(code) is str and (system is None or type(system) is str) and len(code) <= CACHED_CHARS \
+                        and len(system or "") <= CACHED_CHARS:
                     key = (system, code, concept)
                     hit = self._first_cache.get(key, _MISSING)
                     if hit is _MISSING:
@@ -232,8 +237,9 @@ def codings_key(concept: Any) -> tuple[Any, ...] | None:
     """A hashable key of a well-formed CodeableConcept's codings, or None for any other shape.
 
     Well-formed: an object whose `coding` is a list of objects with a string `code` and a string or
-    absent `system` and `display` (only those three fields are read). Strings only, so 1 and True,
-    which hash alike, never share a key. One coding gives (system, code, display), several a tuple of those.
+    absent `system` and `display` (only those three fields are read), none longer than CACHED_CHARS.
+    Strings only, so 1 and True, which hash alike, never share a key. One coding gives (system, code,
+    display), several a tuple of those.
     """
     if type(concept) is not dict:
         return None
@@ -257,6 +263,8 @@ def _coding_key(coding: Any) -> tuple[str | None, str, str | None] | None:
     system, code, display = coding.get("system"), coding.get("code"), coding.get("display")
     if type(code) is not str or (system is not None and type(system) is not str) or (
             display is not None and type(display) is not str):
+        return None
+    if len(code) > CACHED_CHARS or len(system or "") > CACHED_CHARS or len(display or "") > CACHED_CHARS:
         return None
     return system, code, display
 

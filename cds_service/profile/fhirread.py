@@ -182,7 +182,8 @@ def display_of(*values: Any) -> str:
 
 
 _TEXT_OF_CACHE: dict[tuple[Any, ...], str] = {}
-_TEXT_OF_CACHE_SIZE = 10_000  # cleared when full (EHR code texts repeat)
+_TEXT_OF_CACHE_SIZE = 4096  # cleared when full (EHR code texts repeat)
+_TEXT_OF_CACHED_CHARS = 256  # longer texts are read uncached, so the cache keeps no large request strings
 
 
 def text_of(*values: Any) -> str:
@@ -203,11 +204,11 @@ def text_of(*values: Any) -> str:
 
 
 def _concept_text_key(value: Any) -> tuple[Any, ...] | None:
-    """(text, displays) of a CodeableConcept whose text and coding displays are strings or absent, else None."""
+    """(text, displays) of a CodeableConcept whose text and coding displays are short strings or absent, else None."""
     if type(value) is not dict:
         return None
     text = value.get("text")
-    if text is not None and type(text) is not str:
+    if text is not None and (type(text) is not str or len(text) > _TEXT_OF_CACHED_CHARS):
         return None
     raw = value.get("coding")
     if raw is None:
@@ -219,7 +220,7 @@ def _concept_text_key(value: Any) -> tuple[Any, ...] | None:
         if type(coding) is not dict:
             return None
         display = coding.get("display")
-        if display is not None and type(display) is not str:
+        if display is not None and (type(display) is not str or len(display) > _TEXT_OF_CACHED_CHARS):
             return None
         displays.append(display)
     return text, tuple(displays)

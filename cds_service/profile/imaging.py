@@ -106,9 +106,13 @@ def read_sstr(resource: dict[str, Any], record: PatientRecord, kind: str | None 
     return SstrStudy(modality, result, source.date, source, krenning, tuple(notes))  # type: ignore[arg-type]
 
 
-@lru_cache(maxsize=4096)
 def _names_a_scan(text: str) -> bool:
-    """Whether a report's code text hints at a scan (cached by text: report names repeat)."""
+    """Whether a report's code text hints at a scan (cached by text when short: report names repeat)."""
+    return _names_a_scan_cached(text) if len(text) <= 256 else _CONCLUSION_MODALITY_HINT.search(text) is not None
+
+
+@lru_cache(maxsize=4096)
+def _names_a_scan_cached(text: str) -> bool:
     return _CONCLUSION_MODALITY_HINT.search(text) is not None
 
 

@@ -289,3 +289,19 @@ def test_reference_of_equals_the_general_reader(resource: dict[str, Any]) -> Non
     from cds_service.profile.fhirread import reference_of
 
     assert reference_of(resource) == _reference_reference_of(resource)
+
+
+def test_long_strings_are_read_uncached_and_the_same() -> None:
+    from cds_service.profile import codes, fhirread
+
+    long_text = "Ga-68 DOTATATE PET " * 40
+    concept = {"coding": [{"system": LOINC, "code": "777-3", "display": long_text}], "text": long_text}
+    long_code = {"coding": [{"system": LOINC, "code": "7" * 300}]}
+    assert codings_key(concept) is None and codings(concept) == _read_codings(concept)
+    assert text_of(concept) == _text_of((concept,))
+    observations = index("observations")
+    for value in (concept, long_code):
+        assert observations.first_of(value, "observation") == observations.first(_read_codings(value), "observation")
+        assert observations.match(codings(value)) == list(observations._match(_read_codings(value), None))
+    cached = [*codes._CODINGS_CACHE, *observations._first_cache, *observations._match_cache, *fhirread._TEXT_OF_CACHE]
+    assert long_text not in repr(cached) and "7" * 300 not in repr(cached)
