@@ -33,8 +33,8 @@ def _kib(size: int) -> str:
 def load_table(results: dict[str, Any]) -> str:
     """One row per scenario and concurrency level."""
     rows = ["| scenario | resources | body KiB | concurrency | requests | p50 ms | p95 ms | p99 ms | req/s | "
-            "errors | cards | client CPU ms/req | load avg |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "errors | cards | client CPU ms/req | load avg | CPU capacity |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, scenario in results["scenarios"].items():
         for run in scenario.get("load", []):
             s = run["summary"]
@@ -42,8 +42,13 @@ def load_table(results: dict[str, Any]) -> str:
             rows.append(f"| {name} | {scenario.get('resources', '–')} | {_kib(scenario.get('body_bytes', 0))} "
                         f"| {run['concurrency']} | {s['requests']} | {_ms(s['p50_ms'])} | {_ms(s['p95_ms'])} "
                         f"| {_ms(s['p99_ms'])} | {s['rps']:.0f} | {s['errors']} | {run.get('cards', '–')} "
-                        f"| {_ms(cpu)} | {run.get('load_average_after', '–')} |")
+                        f"| {_ms(cpu)} | {run.get('load_average_after', '–')} | {_capacity(run)} |")
     return "\n".join(rows)
+
+
+def _capacity(run: dict[str, Any]) -> str:
+    value = run.get("cpu_capacity_before")
+    return f"{value:.2f}×" if isinstance(value, (int, float)) else "–"
 
 
 def variants_note(results: dict[str, Any]) -> str:
