@@ -25,6 +25,7 @@ from cds_service.services.registry import handler_for, load_services
 from cds_service.web.card_validation import valid_cards
 from cds_service.web.errors import ServiceError
 from cds_service.web.gc_pause import gc_deferred
+from cds_service.web.request_body import request_bytes
 from cds_service.web.schemas import CONTEXT_SCHEMAS, HookRequestSchema, first_error
 from cds_service.web.server_timing import StepTimer
 
@@ -38,7 +39,7 @@ def read_json_object() -> dict:
     mimetype = request.mimetype or ""
     if mimetype and mimetype != "application/json" and not mimetype.endswith("+json"):
         raise ServiceError(415, "Request body must be JSON (Content-Type: application/json).")
-    raw = request.get_data(cache=False)
+    raw = request_bytes(request)
     try:
         body = json_codec.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
