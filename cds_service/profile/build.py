@@ -176,7 +176,7 @@ def _procedure(resource: dict[str, Any], record: PatientRecord, c: Collected, to
 def _medication(resource: dict[str, Any], record: PatientRecord, c: Collected, today: date) -> None:
     events = medications.read_medication(record, resource, today)
     c.events.extend(events)
-    for note in {n for e in events for n in e.notes}:
+    for note in dict.fromkeys(n for e in events for n in e.notes):  # de-duplicated, first-seen order (not hash order)
         c.note(note, reference_of(resource), "therapies")
 
 

@@ -263,3 +263,27 @@ def test_completed_prrt_statements_stand_in_for_administrations() -> None:
                 medication(text="Lutathera", status="completed", start="2025-03-10", end="2025-03-10"))
     t = p.therapy("prrt")
     assert t is not None and t.administrations == 2 and t.last_administration == "2025-03-10"
+
+
+def test_notes_of_one_medication_keep_their_order_whatever_the_hash_seed() -> None:
+    """Notes were de-duplicated through a set: their order changed between gunicorn workers."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import json\n"
+        "from tests.unit.profile.builders import medication, profile\n"
+        "ms = medication(text=None, status='on-hold', medicationReference={'reference': 'Medication/gone',"
+        " 'display': 'Octreotide LAR 30 mg'})\n"
+        "print(json.dumps([n.message for n in profile(ms).notes if n.field == 'therapies']))\n")
+    seen = set()
+    for seed in ("1", "2", "3", "4", "5", "6"):
+        done = subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONHASHSEED": seed},
+                              capture_output=True, text=True, check=True, cwd=os.getcwd())
+        messages = json.loads(done.stdout)
+        assert len(messages) >= 2, messages  # the case needs several notes on one medication
+        seen.add(tuple(messages))
+    assert len(seen) == 1, seen
+    assert "could not be resolved" in next(iter(seen))[0]  # first-seen order: the reference note comes first
