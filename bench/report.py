@@ -33,7 +33,7 @@ def _kib(size: int) -> str:
 def load_table(results: dict[str, Any]) -> str:
     """One row per scenario and concurrency level."""
     rows = ["| scenario | resources | body KiB | concurrency | requests | p50 ms | p95 ms | p99 ms | req/s | "
-            "errors | cards | client CPU ms/req | load avg | CPU capacity |",
+            "errors | cards | client CPU ms/req | load avg | CPU capacity (probe loop alone) |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, scenario in results["scenarios"].items():
         for run in scenario.get("load", []):
@@ -47,8 +47,10 @@ def load_table(results: dict[str, Any]) -> str:
 
 
 def _capacity(run: dict[str, Any]) -> str:
-    value = run.get("cpu_capacity_before")
-    return f"{value:.2f}×" if isinstance(value, (int, float)) else "–"
+    value, alone = run.get("cpu_capacity_before"), run.get("cpu_loop_alone_s")
+    if not isinstance(value, (int, float)):
+        return "–"
+    return f"{value:.2f}× ({alone:.2f} s)" if isinstance(alone, (int, float)) else f"{value:.2f}×"
 
 
 def variants_note(results: dict[str, Any]) -> str:

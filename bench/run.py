@@ -133,7 +133,7 @@ def load_run(url: str, body_file: Path, concurrency: int, scenario: Scenario, qu
     spec = {"url": url, "body_file": str(body_file), "concurrency": concurrency, "client": CLIENT["name"],
             "requests": 200 if quick else scenario.max_requests, "duration_s": 3.0 if quick else scenario.duration_s,
             "warmup_requests": 10 if quick else 40, "warmup_s": 2.0 if quick else 4.0}
-    capacity = cpu_capacity()["capacity"]  # what the 2 vCPUs give right now (bench/cpu_probe.py)
+    probe = cpu_capacity()  # what the 2 vCPUs give right now, and how fast one is (bench/cpu_probe.py)
     with tempfile.TemporaryDirectory(prefix="net-cds-bench-") as tmp:
         spec_file, out_file = Path(tmp) / "spec.json", Path(tmp) / "out.json"
         spec_file.write_text(json.dumps(spec), encoding="utf-8")
@@ -150,7 +150,7 @@ def load_run(url: str, body_file: Path, concurrency: int, scenario: Scenario, qu
                                               [None] * len(raw["latencies_ms"])),
             "statuses": raw["statuses"], "client_cpu_s": raw["client_cpu_s"], "cards": cards,
             "error_kinds": sorted(set(raw["errors"]))[:5], "load_average_after": round(os.getloadavg()[0], 2),
-            "cpu_capacity_before": capacity}
+            "cpu_capacity_before": probe["capacity"], "cpu_loop_alone_s": probe["alone_s"]}
 
 
 def run_scenario(scenario: Scenario, quick: bool, gunicorn: Gunicorn) -> dict[str, Any]:
@@ -264,10 +264,10 @@ def evaluate_targets(scenarios: dict[str, Any]) -> list[dict[str, Any]]:
 
     add("patient-view 500: p99 < 50 ms (c=1)", _c(scenarios.get("pv-500"), 1), "p99_ms", 50)
     add("patient-view 500: ≥ 200 req/s (c=8)", _c(scenarios.get("pv-500"), 8), "rps", 200, above=True)
-    capacity = next((r.get("cpu_capacity_before") for r in (scenarios.get("pv-500") or {}).get("load", [])
-                     if r["concurrency"] == 8), None)
-    if capacity is not None and targets[-1]["measured"] != "not run":
-        targets[-1]["measured"] += f" (CPU capacity {capacity:.2f}× before the run)"
+    run8 = next((r for r in (scenarios.get("pv-500") or {}).get("load", []) if r["concurrency"] == 8), {})
+    if run8.get("cpu_capacity_before") is not None and targets[-1]["measured"] != "not run":
+        targets[-1]["measured"] += (f" (CPU capacity {run8['cpu_capacity_before']:.2f}×, probe loop "
+                                    f"{run8.get('cpu_loop_alone_s', float('nan')):.2f} s, before the run)")
     add("patient-view 5,000: p99 < 300 ms (c=1)", _c(scenarios.get("pv-5000"), 1), "p99_ms", 300)
     add("order-sign PPI: p99 < 30 ms (c=1)", _c(scenarios.get("os-ppi"), 1), "p99_ms", 30)
     add("order-sign SSA: p99 < 30 ms (c=1)", _c(scenarios.get("os-ssa"), 1), "p99_ms", 30)
