@@ -33,7 +33,7 @@ def cpu_capacity(processes: int | None = None, iterations: int = 8_000_000) -> d
         alone.append(_timed(1, iterations))
         together.append(_timed(n, iterations))
     a, t = min(alone), min(together)
-    return {"processes": n, "alone_s": round(a, 3), "together_s": round(t, 3), "capacity": round(n * a / t, 2)}
+    return {"processes": n, "alone_s": a, "together_s": t, "capacity": round(n * a / t, 2)}
 
 
 if __name__ == "__main__":

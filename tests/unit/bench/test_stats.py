@@ -56,7 +56,7 @@ def test_overhead_is_none_without_fhir_figures() -> None:
 def test_cpu_probe_reports_a_capacity_between_zero_and_its_process_count() -> None:
     from bench.cpu_probe import cpu_capacity
 
-    result = cpu_capacity(processes=2, iterations=200_000)
+    result = cpu_capacity(processes=2, iterations=1_000_000)
     assert result["processes"] == 2 and result["alone_s"] > 0 and result["together_s"] > 0
-    assert result["capacity"] == pytest.approx(2 * result["alone_s"] / result["together_s"], abs=0.05)
-    assert 0 < result["capacity"] <= 2.6  # above 2 only by timer noise on such short loops
+    assert result["capacity"] == pytest.approx(2 * result["alone_s"] / result["together_s"], abs=0.006)
+    assert 0 < result["capacity"] <= 3  # above 2 only by timer and CPU-frequency noise on such short loops
