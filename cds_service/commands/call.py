@@ -26,6 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--token", help="bearer token for --fhir-server")
     parser.add_argument("--service-url", help="call a running service (base URL) instead of in-process")
     parser.add_argument("--json", action="store_true", help="print the raw CDS Hooks response")
+    parser.add_argument("--timing", action="store_true",
+                        help="also print where the call's time went (the answer's Server-Timing) on stderr; "
+                             "in-process, the first call includes loading the rules and mappings")
     parser.set_defaults(func=run)
 
 
@@ -46,16 +49,18 @@ def _request_body(args: argparse.Namespace) -> dict:
     return hook_request(service, args.patient, prefetch=prefetch, draft_orders=draft)
 
 
-def _post(args: argparse.Namespace, body: dict) -> tuple[int, dict]:
+def _post(args: argparse.Namespace, body: dict) -> tuple[int, dict, str]:
+    """(HTTP status, JSON answer, Server-Timing header or "")."""
     path = f"/cds-services/{SERVICE_FOR_HOOK[args.hook]}"
     if args.service_url:
         import requests
 
         response = requests.post(args.service_url.rstrip("/") + path, json=body, timeout=30)
+        timing = response.headers.get("Server-Timing", "")
         try:
-            return response.status_code, response.json()
+            return response.status_code, response.json(), timing
         except ValueError:
-            return response.status_code, {}
+            return response.status_code, {}, timing
     from cds_service import create_app
 
     settings = Settings.from_env()
@@ -64,7 +69,15 @@ def _post(args: argparse.Namespace, body: dict) -> tuple[int, dict]:
             allowed_fhir_servers=(*settings.allowed_fhir_servers, args.fhir_server.rstrip("/")))
     client = create_app(settings).test_client()
     response = client.post(path, json=body)
-    return response.status_code, response.get_json(silent=True) or {}
+    return response.status_code, response.get_json(silent=True) or {}, response.headers.get("Server-Timing", "")
+
+
+def format_timing(header: str) -> str:
+    """'timing: request 1.2 ms, fhir 0.5 ms, ...' from a Server-Timing header."""
+    from cds_service.web.server_timing import parse_server_timing
+
+    parts = parse_server_timing(header)
+    return "timing: " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in parts.items()) if parts else ""
 
 
 def format_cards(response: dict) -> str:
@@ -101,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     except KeyError:
         print(f"No sample patient '{args.patient}'. Try `net-cds samples list`.", file=sys.stderr)
         return 2
-    status, response = _post(args, body)
+    status, response, timing = _post(args, body)
     if args.json:
         print(json.dumps(response, indent=2))
     elif status != 200:
@@ -109,4 +122,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"HTTP {status}: {issue.get('diagnostics', 'error')}", file=sys.stderr)
     else:
         print(format_cards(response))
+    if args.timing and timing:
+        print(format_timing(timing), file=sys.stderr)
     return 0 if status == 200 else 1

@@ -38,6 +38,16 @@ def test_call_json_is_a_cds_hooks_response(capsys):
     assert "ppi-gastrinoma-dosing" in topics  # O-PPI-3: once-daily PPI draft in ZES
 
 
+def test_call_timing_prints_the_steps_on_stderr_only_when_asked(capsys):
+    assert main(["call", "patient-view", "--patient", "net-si-progressing-on-ssa"]) == 0
+    assert "timing:" not in capsys.readouterr().err
+    assert main(["call", "patient-view", "--patient", "net-si-progressing-on-ssa", "--timing"]) == 0
+    captured = capsys.readouterr()
+    assert "topic: net-profile" in captured.out and "timing:" not in captured.out
+    for step in ("request", "fhir", "profile", "cards", "total"):
+        assert f"{step} " in captured.err and " ms" in captured.err
+
+
 def test_call_unknown_sample_says_so(capsys):
     assert main(["call", "patient-view", "--patient", "nobody"]) == 2
     assert "No sample patient 'nobody'" in capsys.readouterr().err
