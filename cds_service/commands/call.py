@@ -25,6 +25,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--fhir-server", help="no prefetch: the service queries this FHIR server")
     parser.add_argument("--token", help="bearer token for --fhir-server")
     parser.add_argument("--service-url", help="call a running service (base URL) instead of in-process")
+    parser.add_argument("--jwt-key", type=Path, help="with --service-url: sign each call with this private key "
+                        "(PEM; `net-cds keys generate` makes one)")
+    parser.add_argument("--jwt-iss", help="with --jwt-key: the issuer the service trusts (NET_CDS_TRUSTED_ISSUERS)")
+    parser.add_argument("--jwt-kid", default="net-cds-test-client", help="with --jwt-key: the key id")
     parser.add_argument("--json", action="store_true", help="print the raw CDS Hooks response")
     parser.add_argument("--timing", action="store_true",
                         help="also print where the call's time went (the answer's Server-Timing) on stderr; "
@@ -55,7 +59,9 @@ def _post(args: argparse.Namespace, body: dict) -> tuple[int, dict, str]:
     if args.service_url:
         import requests
 
-        response = requests.post(args.service_url.rstrip("/") + path, json=body, timeout=30)
+        url = args.service_url.rstrip("/") + path
+        headers = {"Authorization": f"Bearer {_signed_token(args, url)}"} if args.jwt_key else {}
+        response = requests.post(url, json=body, headers=headers, timeout=30)
         timing = response.headers.get("Server-Timing", "")
         try:
             return response.status_code, response.json(), timing
@@ -70,6 +76,28 @@ def _post(args: argparse.Namespace, body: dict) -> tuple[int, dict, str]:
     client = create_app(settings).test_client()
     response = client.post(path, json=body)
     return response.status_code, response.get_json(silent=True) or {}, response.headers.get("Server-Timing", "")
+
+
+def _signed_token(args: argparse.Namespace, url: str) -> str:
+    """A CDS Hooks client JWT for this call (aud: the exact URL called, as the service checks)."""
+    from cds_service.security.client_keys import client_token
+
+    return client_token(args.jwt_key.read_bytes(), iss=args.jwt_iss, aud=url, kid=args.jwt_kid)
+
+
+def _jwt_problem(args: argparse.Namespace) -> str | None:
+    """Why --jwt-key cannot be used as given, or None."""
+    if not (args.service_url and args.jwt_iss):
+        return "--jwt-key needs --service-url (a running service) and --jwt-iss (a trusted issuer)."
+    from cds_service.security.client_keys import load_private_key
+
+    try:
+        load_private_key(args.jwt_key.read_bytes())
+    except OSError as exc:
+        return f"Cannot read {args.jwt_key}: {exc.strerror}."
+    except (ValueError, TypeError) as exc:
+        return f"{args.jwt_key} is not a usable private key (PEM, EC or RSA, unencrypted): {exc}"
+    return None
 
 
 def format_timing(header: str) -> str:
@@ -109,6 +137,11 @@ def format_cards(response: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.jwt_key:
+        problem = _jwt_problem(args)
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
     try:
         body = _request_body(args)
     except KeyError:
@@ -117,6 +150,8 @@ def run(args: argparse.Namespace) -> int:
     status, response, timing = _post(args, body)
     if args.json:
         print(json.dumps(response, indent=2))
+    elif status == 401:
+        print("HTTP 401: the service refused the call's credentials (its audit log says why).", file=sys.stderr)
     elif status != 200:
         issue = (response.get("issue") or [{}])[0]
         print(f"HTTP {status}: {issue.get('diagnostics', 'error')}", file=sys.stderr)

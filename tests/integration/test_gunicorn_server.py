@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,12 +34,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def base_url(tmp_path_factory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("gunicorn")
+@contextmanager
+def _gunicorn(tmp: Path, **env_extra: str) -> Iterator[str]:
+    """gunicorn with one worker on a free loopback port for the `with` block; yields its base URL."""
     port = _free_port()
     env = {**os.environ, "NET_CDS_ENV": "development", "NET_CDS_FEEDBACK_DB": str(tmp / "feedback.sqlite3"),
-           "NET_CDS_JTI_DB": "memory", "NET_CDS_MAX_BODY_BYTES": str(MAX_BODY), "NET_CDS_LOG_LEVEL": "WARNING"}
+           "NET_CDS_JTI_DB": "memory", "NET_CDS_MAX_BODY_BYTES": str(MAX_BODY), "NET_CDS_LOG_LEVEL": "WARNING",
+           **env_extra}
     gunicorn = Path(sys.executable).with_name("gunicorn")
     log = open(tmp / "gunicorn.log", "wb")  # noqa: SIM115
     process = subprocess.Popen([str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", "1", "--timeout", "60",
@@ -60,6 +62,12 @@ def base_url(tmp_path_factory) -> Iterator[str]:
         process.terminate()
         process.wait(timeout=20)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory) -> Iterator[str]:
+    with _gunicorn(tmp_path_factory.mktemp("gunicorn")) as url:
+        yield url
 
 
 def _body() -> bytes:
@@ -101,3 +109,22 @@ def test_broken_json_over_real_http_is_400_naming_the_body(base_url):
     response = _post(base_url, _body()[:-20])
     assert response.status_code == 400
     assert response.json()["issue"][0]["expression"] == ["body"]
+
+
+def test_cli_calls_a_secured_service_with_a_signed_jwt(tmp_path, capsys):
+    """The integration team's path: generate keys, configure the service with the public set, call signed."""
+    from cds_service.cli import main
+
+    keys = tmp_path / "keys"
+    assert main(["keys", "generate", "--out", str(keys)]) == 0
+    iss = "https://ehr.integration.example"
+    with _gunicorn(tmp_path, NET_CDS_AUTH="required", NET_CDS_TRUSTED_ISSUERS=iss,
+                   NET_CDS_JWKS_FILE=str(keys / "client-jwks.json")) as url:
+        capsys.readouterr()
+        unsigned = main(["call", "patient-view", "--patient", SAMPLE, "--service-url", url])
+        assert unsigned == 1 and "HTTP 401" in capsys.readouterr().err
+        signed = main(["call", "patient-view", "--patient", SAMPLE, "--service-url", url, "--timing",
+                       "--jwt-key", str(keys / "client-private.pem"), "--jwt-iss", iss])
+        captured = capsys.readouterr()
+    assert signed == 0, captured.err
+    assert "topic: net-profile" in captured.out and "timing: request" in captured.err
