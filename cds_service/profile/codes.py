@@ -23,7 +23,7 @@ from cds_service.profile.fhirread import as_dict, as_list, as_str
 # mappings/ lives in the data folder (NET_CDS_DATA_DIR, default the checkout; see cds_service/config.py).
 MAPPINGS_DIR = Path(os.environ.get("NET_CDS_DATA_DIR", Path(__file__).resolve().parents[2])) / "mappings"
 STATUSES = frozenset({"V", "V2", "U", "model", "project"})
-_RESERVED = frozenset({"system", "code", "prefix", "display", "status", "note", "pattern"})
+_RESERVED = frozenset({"system", "code", "prefix", "display", "status", "note", "pattern", "source"})
 _TEXT_CACHE_SIZE = 50_000
 _CODINGS_CACHE_SIZE = 4096  # per cache of codings and code matches; cleared when full (EHR codes repeat)
 CACHED_CHARS = 256  # longer strings are read uncached, so no cache keeps large request strings alive

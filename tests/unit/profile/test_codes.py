@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
-from cds_service.profile.codes import MAPPING_FILES, STATUSES, codings, index, load_all, system_key
+from cds_service.profile.codes import MAPPING_FILES, MAPPINGS_DIR, STATUSES, codings, index, load_all, system_key
 
 
 @pytest.mark.parametrize("spelling", [
@@ -46,6 +47,54 @@ def test_every_mapping_entry_has_system_code_display_and_status() -> None:
         for e in idx.entries:
             assert e.system and e.code and e.display and e.status in STATUSES, (name, e)
             assert all(v is not None for v in e.attrs.values()), (name, e)
+            assert "source" not in e.attrs, (name, e)  # provenance only, never a rule attribute
+
+
+def _raw_entries() -> list[tuple[str, dict]]:
+    """(file, entry) for every coded entry, read from the YAML as written (keeps `source`)."""
+    out = []
+    for name in MAPPING_FILES:
+        data = yaml.safe_load((MAPPINGS_DIR / f"{name}.yaml").read_text(encoding="utf-8")) or {}
+        for spec in (data.get("concepts") or {}).values():
+            out.extend((name, item) for item in spec.get("codes") or ())
+    return out
+
+
+# Entries moved from U to V/V2 by the code verification pass (file -> codes/prefixes as written in the YAML);
+# each must name where it was seen.
+VERIFIED_WITH_SOURCE = {
+    "conditions": {"15776009", "69695003", "38848004", "21306003", "34516001", "30315005", "66754008", "32713005",
+                   "71854001", "34402009", "39607008", "9875009", "13645005", "195967001", "233703007", "J44", "J45",
+                   "J84", "J43", "E21.0", "E21.3", "E83.52", "D35.2", "D35.0", "E27.8"},
+    "observations": {"718-7", "6690-2", "2160-0"},
+    "medications": {"H01CB03", "H01CB05", "V10XX04", "L01EG02", "L01XE10", "L01EX01", "L01XE04", "L01EX07",
+                    "L01XE26", "L01BC06", "L01AD04", "L01XA01", "L01XA02", "L01CB01", "L01CE02", "A16AX15",
+                    "V03AH01"},
+}
+
+
+def test_every_verified_entry_added_in_the_verification_pass_names_its_source() -> None:
+    seen: dict[str, set[str]] = {name: set() for name in VERIFIED_WITH_SOURCE}
+    for name, item in _raw_entries():
+        code = str(item.get("code", item.get("prefix")))
+        if code in VERIFIED_WITH_SOURCE.get(name, ()):
+            seen[name].add(code)
+            assert item["status"] in {"V", "V2"}, (name, item)
+            assert isinstance(item.get("source"), str) and item["source"].strip(), (name, item)
+    assert seen == VERIFIED_WITH_SOURCE
+
+
+def test_a_source_key_only_on_verified_entries_and_never_empty() -> None:
+    for name, item in _raw_entries():
+        if "source" in item:
+            assert item["status"] in {"V", "V2"}, (name, item)
+            assert isinstance(item["source"], str) and item["source"].strip(), (name, item)
+
+
+@pytest.mark.parametrize("code", ["D35.00", "D35.01", "D35.02", "D35.0"])
+def test_adrenal_benign_neoplasm_codes_are_an_men1_feature(code: str) -> None:
+    """D35.0 is a non-billable ICD-10-CM header; records carry D35.00/.01/.02."""
+    assert [e.get("feature") for e in _match(ICD, code) if e.concept == "men1_feature"] == ["adrenal-nodule"]
 
 
 ICD = "http://hl7.org/fhir/sid/icd-10-cm"
