@@ -65,11 +65,14 @@ def _raw_entries() -> list[tuple[str, dict]]:
 VERIFIED_WITH_SOURCE = {
     "conditions": {"15776009", "69695003", "38848004", "21306003", "34516001", "30315005", "66754008", "32713005",
                    "71854001", "34402009", "39607008", "9875009", "13645005", "195967001", "233703007", "J44", "J45",
-                   "J84", "J43", "E21.0", "E21.3", "E83.52", "D35.2", "D35.0", "E27.8"},
+                   "J84", "J43", "E21.0", "E21.3", "E83.52", "D35.2", "D35.0", "E27.8", "36348003", "66999008",
+                   "66931009", "254956000"},
     "observations": {"718-7", "6690-2", "2160-0"},
     "medications": {"H01CB03", "H01CB05", "V10XX04", "L01EG02", "L01XE10", "L01EX01", "L01XE04", "L01EX07",
                     "L01XE26", "L01BC06", "L01AD04", "L01XA01", "L01XA02", "L01CB01", "L01CE02", "A16AX15",
-                    "V03AH01"},
+                    "V03AH01", "7617"},
+    "procedures": {"48150", "48153", "48140", "48145", "48146", "48155", "48120", "44120", "44140", "44160", "44202",
+                   "44204", "44205", "23968004"},
 }
 
 
@@ -165,3 +168,18 @@ def test_text_rules_exist_only_where_the_model_allows_them() -> None:
     obs = index("observations")
     assert obs.text("observation", "mitotic rate") is not None
     assert obs.text("observation", "ki-67 index") is None
+
+
+SCT = "http://snomed.info/sct"
+
+
+@pytest.mark.parametrize("code", ["359571009", "68341005"])
+def test_snomed_codes_that_mean_something_else_are_not_resections(code: str) -> None:
+    """359571009 is right hemicolectomy (not a Whipple) and 68341005 home hemodialysis supervision (not a
+    pancreatectomy); both were removed from procedures.yaml by the verification pass."""
+    assert _match(SCT, code, "procedures") == []
+
+
+def test_right_hemicolectomy_is_still_a_resection_by_its_display_text() -> None:
+    rule = index("procedures").text("resection", "right hemicolectomy")
+    assert rule is not None and rule.get("resection") == "colon-resection"
