@@ -20,6 +20,7 @@ from cds_service.feedback.recording import record_issued_cards
 from cds_service.fhir.gather import HookCall, gather_record
 from cds_service.fhir.record import PatientRecord
 from cds_service.fhir.validation import validate_used
+from cds_service.profile.model import DataQualityNote, PatientProfile
 from cds_service.profile.references import fact_references
 from cds_service.services.registry import handler_for, load_services
 from cds_service.web.card_validation import valid_cards
@@ -112,17 +113,28 @@ def call_service(service_id: str) -> Response:
         profile = build_profile(record)
         profile.notes.extend(validate_used(record, fact_references(profile)))
     with timer.step("cards"):
-        cards, rejected = valid_cards(handler_for(service_id)(profile))
-        for card, errors in rejected:
-            topic = ((card.get("source") or {}).get("topic") or {}).get("code") if isinstance(card, dict) else None
-            log.error("dropped invalid card (service=%s topic=%s): %s", service_id, topic, "; ".join(errors))
-        g.audit["topics"] = [((c.get("source") or {}).get("topic") or {}).get("code") for c in cards]
-        record_issued_cards(service_id, g.audit["hookInstance"], cards)  # feedback: card uuid -> topic
-    payload: dict[str, Any] = {"cards": cards}
-    if profile.notes:
-        payload["extension"] = {DATA_QUALITY_EXTENSION: [
-            {k: v for k, v in dataclasses.asdict(n).items() if v} for n in profile.notes]}
-    response = jsonify(payload)
+        cards = _issued_cards(service_id, profile)
+    response = jsonify(_payload(cards, profile.notes))
     if settings.server_timing:
         response.headers["Server-Timing"] = timer.header()
     return response
+
+
+def _issued_cards(service_id: str, profile: PatientProfile) -> list[dict]:
+    """The service's cards that pass the CDS Hooks 2.0 checks (others logged and dropped), recorded for feedback."""
+    cards, rejected = valid_cards(handler_for(service_id)(profile))
+    for card, errors in rejected:
+        topic = ((card.get("source") or {}).get("topic") or {}).get("code") if isinstance(card, dict) else None
+        log.error("dropped invalid card (service=%s topic=%s): %s", service_id, topic, "; ".join(errors))
+    g.audit["topics"] = [((c.get("source") or {}).get("topic") or {}).get("code") for c in cards]
+    record_issued_cards(service_id, g.audit["hookInstance"], cards)  # feedback: card uuid -> topic
+    return cards
+
+
+def _payload(cards: list[dict], notes: list[DataQualityNote]) -> dict[str, Any]:
+    """The CDS Hooks response: cards, and the data-quality notes as an extension when there are any."""
+    payload: dict[str, Any] = {"cards": cards}
+    if notes:
+        payload["extension"] = {DATA_QUALITY_EXTENSION: [
+            {k: v for k, v in dataclasses.asdict(n).items() if v} for n in notes]}
+    return payload
