@@ -146,13 +146,24 @@ def _fetcher(call: HookCall, settings: Settings) -> FhirFetcher | Exception:
 def _fetch_one(fetcher: FhirFetcher, query: FallbackQuery, patient_id: str) -> tuple[list[dict], float]:
     """The resources of one fallback request (all its pages) and its wall time in ms, measured where it runs."""
     started = time.perf_counter()
-    path = query.template.replace(PATIENT_TOKEN, patient_id)
     if query.is_read:
-        resource = fetcher.read(path)
-        resources = [resource] if resource else []
-    else:
-        resources = fetcher.search(path, max_pages=fetcher.settings.fhir_max_pages * len(query.keys))
+        resource = fetcher.read(query.template.replace(PATIENT_TOKEN, patient_id))
+        return ([resource] if resource else []), (time.perf_counter() - started) * 1000
+    max_pages = fetcher.settings.fhir_max_pages * len(query.keys)
+    try:
+        resources = fetcher.search(query.request_template.replace(PATIENT_TOKEN, patient_id), max_pages=max_pages)
+    except FetchError as exc:
+        if not query.include or not _include_refused(exc):
+            raise
+        log.info("fallback query %s: the server refused _include; asked again without it", query.label)
+        resources = fetcher.search(query.template.replace(PATIENT_TOKEN, patient_id), max_pages=max_pages)
     return resources, (time.perf_counter() - started) * 1000
+
+
+def _include_refused(error: FetchError) -> bool:
+    """A strict server answers an `_include` it does not support with 400 or a not-supported outcome."""
+    message = str(error)
+    return "HTTP 400" in message or "ignored part of the search" in message
 
 
 def _fetch_missing(record: PatientRecord, queries: list[PrefetchQuery], fetcher: FhirFetcher | Exception | None,

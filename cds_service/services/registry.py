@@ -32,6 +32,7 @@ class PrefetchQuery:
     required: bool
     is_read: bool
     codes: tuple[str, ...] = ()  # URL-encoded system|code tokens of a code-only search (no other parameter)
+    include: str | None = None  # `_include` added to the fallback search only (definitions.yaml fallback_include)
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,16 @@ class FallbackQuery:
     resource_type: str
     template: str
     is_read: bool
+    include: str | None = None
 
     @property
     def label(self) -> str:
         return "+".join(self.keys)
+
+    @property
+    def request_template(self) -> str:
+        """What is sent first: the template, plus `_include` when the query has one."""
+        return f"{self.template}&_include={self.include}" if self.include else self.template
 
 
 def fallback_queries(queries: list[PrefetchQuery] | tuple[PrefetchQuery, ...]) -> list[FallbackQuery]:
@@ -66,7 +73,7 @@ def fallback_queries(queries: list[PrefetchQuery] | tuple[PrefetchQuery, ...]) -
     for query in queries:
         group = groups.get((query.resource_type, query.required)) if query.codes and not query.is_read else None
         if group is None or len(group) == 1:
-            out.append(FallbackQuery((query.key,), query.resource_type, query.template, query.is_read))
+            out.append(FallbackQuery((query.key,), query.resource_type, query.template, query.is_read, query.include))
         elif group[0] is query:
             codes = list(dict.fromkeys(code for member in group for code in member.codes))
             template = f"{query.resource_type}?patient={PATIENT_TOKEN}&code=" + ",".join(codes)
@@ -106,7 +113,9 @@ def _query(key: str, spec: dict) -> PrefetchQuery:
         template += "&code=" + ",".join(codes)
     if spec.get("params"):
         template += "&" + urlencode(spec["params"])
-    return PrefetchQuery(key, rtype, template, required, False, () if spec.get("params") else codes)
+    include = spec.get("fallback_include")
+    return PrefetchQuery(key, rtype, template, required, False, () if spec.get("params") else codes,
+                         quote(include, safe=":") if include else None)
 
 
 @cache

@@ -120,8 +120,11 @@ def test_required_query_failing_is_a_412_that_names_it(fhir_server: FhirTestServ
 
 
 def test_slow_medication_reads_stay_within_the_total_timeout(fhir_server: FhirTestServer):
-    # Medication/<id> reads happen after the searches; they too must respect the call's total timeout.
+    # A server without _include (the proxy refuses it, as a strict server would) makes the service read
+    # Medication/<id> after the searches; those reads too must respect the call's total timeout.
     def rule(path: str):
+        if "_include=" in path:
+            return ("status", 400)
         return ("sleep", 10.0) if path.startswith("/Medication/") else None
 
     with serve(rule, upstream=fhir_server.base_url, fhir_path=_path_of(fhir_server)) as proxy:
@@ -140,9 +143,11 @@ def _path_of(server: FhirTestServer) -> str:
 
 
 def test_many_slow_medication_reads_stay_within_the_total_timeout(fhir_server: FhirTestServer):
-    # Searches take a while (0.5 s more each); then 4 Medication reads each hang: the call must still
-    # end by the total timeout, not after the searches + 4 x fhir_timeout.
+    # Searches take a while (0.5 s more each; _include refused, so asked twice); then 4 Medication reads
+    # each hang: the call must still end by the total timeout, not after the searches + 4 x fhir_timeout.
     def rule(path: str):
+        if "_include=" in path:
+            return ("status", 400)
         if path.startswith("/Medication/"):
             return ("sleep", 10.0)
         return ("sleep", 0.5) if "?" in path else None

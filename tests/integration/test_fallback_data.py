@@ -139,3 +139,4 @@ def test_medication_references_are_resolved_from_the_server(fhir_server: FhirTes
     record = fetched_record(fhir_server, OWN.id)
     medication = record.get(f"Medication/{OWN.id}-octreotide-lar")
     assert medication is not None and medication["code"]["text"] == "Octreotide LAR 30 mg"
+    assert record.medication_reads is None  # both servers honour _include: no second round of reads

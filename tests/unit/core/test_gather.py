@@ -398,3 +398,56 @@ def test_all_fallback_requests_of_a_call_are_in_flight_at_once(settings, monkeyp
         assert len(rsps.calls) == expected == settings.fhir_workers
     assert set(record.key_outcomes.values()) <= {"fetched", "failed"} and record.key_outcomes["patient"] == "fetched"
     assert not barrier.broken
+
+
+def _with_included(bundle_entries: list[dict]) -> dict:
+    return {"resourceType": "Bundle", "type": "searchset",
+            "entry": [{"resource": r, "search": {"mode": "include" if r["resourceType"] == "Medication" else "match"}}
+                      for r in bundle_entries]}
+
+
+def test_medication_searches_include_the_referenced_medications_so_no_second_round(settings):
+    from cds_service.fhir.record import resolve_medication
+
+    prefetch = full_prefetch()
+    del prefetch["medicationRequests"]
+    order = med_request("m1", med_ref="Medication/lar")
+    lar = {"resourceType": "Medication", "id": "lar", "code": {"text": "octreotide LAR 30 mg"}}
+    with responses.RequestsMock() as rsps:
+        search = rsps.add(responses.GET, re.compile(
+            re.escape(FHIR_BASE) + r"/MedicationRequest\?patient=p1&_include=MedicationRequest:medication$"),
+            json=_with_included([order, lar]))
+        record = gather_record(SERVICE, call(prefetch), settings)
+        assert search.call_count == 1 and len(rsps.calls) == 1  # no Medication/lar read
+    assert resolve_medication(record, record.get("MedicationRequest/m1"))["code"]["text"] == "octreotide LAR 30 mg"
+    assert record.medication_reads is None
+
+
+def test_a_server_that_refuses_include_is_asked_again_without_it(settings):
+    from cds_service.fhir.record import resolve_medication
+
+    prefetch = full_prefetch()
+    del prefetch["medicationRequests"]
+    order = med_request("m1", med_ref="Medication/lar")
+    with responses.RequestsMock() as rsps:
+        refused = rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/MedicationRequest\?.*_include=.*"),
+                           status=400, json=operation_outcome("Unknown _include"))
+        plain = rsps.add(responses.GET, f"{FHIR_BASE}/MedicationRequest?patient=p1", json=searchset(order))
+        rsps.add(responses.GET, f"{FHIR_BASE}/Medication/lar",
+                 json={"resourceType": "Medication", "id": "lar", "code": {"text": "lanreotide 120 mg"}})
+        record = gather_record(SERVICE, call(prefetch), settings)
+        assert refused.call_count == 1 and plain.call_count == 1 and len(rsps.calls) == 3
+    assert record.key_outcomes["medicationRequests"] == "fetched"
+    assert resolve_medication(record, record.get("MedicationRequest/m1"))["code"]["text"] == "lanreotide 120 mg"
+    assert record.medication_reads is not None and record.medication_reads[0] == 1
+
+
+def test_other_failures_of_an_include_search_are_not_retried(settings):
+    prefetch = full_prefetch()
+    del prefetch["medicationRequests"]
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/MedicationRequest\?.*"), status=500,
+                 json=operation_outcome())
+        record = gather_record(SERVICE, call(prefetch), settings)
+        assert len(rsps.calls) == 1
+    assert record.key_outcomes["medicationRequests"] == "failed"
