@@ -9,6 +9,7 @@ import requests
 import responses
 
 from cds_service.fhir.gather import HookCall, gather_record
+from cds_service.fhir.record import PatientRecord
 from cds_service.services.registry import load_services
 from cds_service.web.errors import PreconditionFailed, ServiceError
 from tests.conftest import FHIR_BASE
@@ -293,15 +294,22 @@ def test_a_single_missing_code_search_is_sent_as_its_own_template(settings):
         assert _observation_code_params(rsps.calls[0].request.url) == _codes("status")
 
 
-def test_failed_merged_request_fails_every_key_it_carried(settings):
+def _gather_with_a_500(settings, missing: tuple[str, ...], resource_type: str) -> tuple[PatientRecord, int]:
+    """Gather with `missing` keys left out of the prefetch and every `resource_type` search failing (HTTP 500);
+    returns the record and how many requests were made."""
     prefetch = full_prefetch()
-    del prefetch["labs"]
-    del prefetch["status"]
+    for key in missing:
+        del prefetch[key]
     with responses.RequestsMock() as rsps:
-        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/Observation\?.*"), status=500,
+        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + rf"/{resource_type}\?.*"), status=500,
                  json=operation_outcome())
         record = gather_record(SERVICE, call(prefetch), settings)
-        assert len(rsps.calls) == 1
+        return record, len(rsps.calls)
+
+
+def test_failed_merged_request_fails_every_key_it_carried(settings):
+    record, requests_made = _gather_with_a_500(settings, ("labs", "status"), "Observation")
+    assert requests_made == 1
     assert record.key_outcomes["labs"] == record.key_outcomes["status"] == "failed"
     assert {k for k in ("labs", "status") if any(f"'{k}'" in n.message for n in record.notes)} == {"labs", "status"}
 
@@ -443,11 +451,6 @@ def test_a_server_that_refuses_include_is_asked_again_without_it(settings):
 
 
 def test_other_failures_of_an_include_search_are_not_retried(settings):
-    prefetch = full_prefetch()
-    del prefetch["medicationRequests"]
-    with responses.RequestsMock() as rsps:
-        rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/MedicationRequest\?.*"), status=500,
-                 json=operation_outcome())
-        record = gather_record(SERVICE, call(prefetch), settings)
-        assert len(rsps.calls) == 1
+    record, requests_made = _gather_with_a_500(settings, ("medicationRequests",), "MedicationRequest")
+    assert requests_made == 1
     assert record.key_outcomes["medicationRequests"] == "failed"
