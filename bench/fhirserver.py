@@ -87,10 +87,10 @@ def load(server: FhirServer, bundle: dict, label: str) -> int:
 
 def query_paths(service: CdsService, patient_id: str, page_size: int) -> dict[str, str]:
     """Each fallback request's path (label: its prefetch keys), exactly as cds_service.fhir.gather sends them
-    when no key is prefetched (code searches merged by registry.fallback_queries)."""
+    when no key is prefetched (code searches merged by registry.fallback_queries, `_include` where declared)."""
     paths = {}
     for query in fallback_queries(service.queries):
-        path = query.template.replace(PATIENT_TOKEN, patient_id)
+        path = query.request_template.replace(PATIENT_TOKEN, patient_id)
         if not query.is_read and page_size > 0 and "_count=" not in path:
             path += ("&" if "?" in path else "?") + f"_count={page_size}"
         paths[query.label] = path
