@@ -454,3 +454,20 @@ def test_other_failures_of_an_include_search_are_not_retried(settings):
     record, requests_made = _gather_with_a_500(settings, ("medicationRequests",), "MedicationRequest")
     assert requests_made == 1
     assert record.key_outcomes["medicationRequests"] == "failed"
+
+
+def test_a_lenient_server_that_says_it_ignored_include_is_asked_again_without_it(settings):
+    prefetch = full_prefetch()
+    del prefetch["medicationRequests"]
+    ignored = {"resourceType": "Bundle", "type": "searchset", "entry": [
+        {"resource": {"resourceType": "OperationOutcome", "issue": [
+            {"severity": "warning", "code": "not-supported", "diagnostics": "_include is not supported"}]},
+         "search": {"mode": "outcome"}}]}
+    with responses.RequestsMock() as rsps:
+        first = rsps.add(responses.GET, re.compile(re.escape(FHIR_BASE) + r"/MedicationRequest\?.*_include=.*"),
+                         json=ignored)
+        plain = rsps.add(responses.GET, f"{FHIR_BASE}/MedicationRequest?patient=p1",
+                         json=searchset(med_request("m1", text="everolimus 10 mg")))
+        record = gather_record(SERVICE, call(prefetch), settings)
+        assert first.call_count == 1 and plain.call_count == 1
+    assert record.key_outcomes["medicationRequests"] == "fetched" and record.get("MedicationRequest/m1") is not None
