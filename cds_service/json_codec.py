@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+from flask import Response
 from flask.json.provider import DefaultJSONProvider
 
 
@@ -23,7 +24,7 @@ def loads(raw: bytes | str) -> Any:
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
-        return json.loads(raw)  # the slow path decides: it accepts big integers, or raises the usual error
+        return json.loads(raw)  # the stdlib decides: it accepts lone surrogates and NaN, or raises the usual error
 
 
 _PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
@@ -52,7 +53,7 @@ class FastJSONProvider(DefaultJSONProvider):
             return super().loads(s, **kwargs)
         return loads(s)
 
-    def response(self, *args: Any, **kwargs: Any):  # type: ignore[override]
+    def response(self, *args: Any, **kwargs: Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
         return self._app.response_class(dumps_bytes(obj, sort_keys=self.sort_keys, default=self.default) + b"\n",
                                          mimetype=self.mimetype)
