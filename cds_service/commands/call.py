@@ -147,7 +147,11 @@ def run(args: argparse.Namespace) -> int:
     except KeyError:
         print(f"No sample patient '{args.patient}'. Try `net-cds samples list`.", file=sys.stderr)
         return 2
-    status, response, timing = _post(args, body)
+    try:
+        status, response, timing = _post(args, body)
+    except OSError as exc:  # requests' connection errors and timeouts are OSErrors too
+        print(f"Cannot reach the service at {args.service_url}: {type(exc).__name__}.", file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps(response, indent=2))
     elif status == 401:

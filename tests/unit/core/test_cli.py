@@ -57,3 +57,9 @@ def test_call_against_unreachable_fhir_server_reports_412(capsys):
     code = main(["call", "patient-view", "--patient", "p1", "--fhir-server", "http://127.0.0.1:9/fhir"])
     assert code == 1
     assert "HTTP 412" in capsys.readouterr().err
+
+
+def test_call_to_a_service_that_is_not_running_says_so(capsys):
+    code = main(["call", "patient-view", "--patient", "net-si-progressing-on-ssa", "--service-url",
+                 "http://127.0.0.1:9"])
+    assert code == 1 and "Cannot reach the service at http://127.0.0.1:9" in capsys.readouterr().err
