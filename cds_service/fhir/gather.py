@@ -66,14 +66,19 @@ def _bundle_resources(bundle: dict, record: PatientRecord | None = None,
 
 def _belongs_to_patient(resource: dict, patient_id: str) -> bool:
     """False only when the resource plainly names another patient (prefetch must be this patient's)."""
-    if resource.get("resourceType") == "Patient":
-        return resource.get("id") in (None, patient_id)
     subject = resource.get("subject")
     # Fast path (performance: runs for every prefetched resource, ~35 % less time): the usual exact
-    # "Patient/<id>" subject of an id without "/", which the general rule below reads the same way.
+    # "Patient/<id>" subject of an id without "/", which the general rule reads the same way.
     if (type(subject) is dict and type(patient_id) is str and patient_id and "/" not in patient_id
-            and subject.get("reference") == "Patient/" + patient_id):
+            and subject.get("reference") == "Patient/" + patient_id and resource.get("resourceType") != "Patient"):
         return True
+    return _names_this_patient(resource, patient_id)
+
+
+def _names_this_patient(resource: dict, patient_id: str) -> bool:
+    """The general rule behind `_belongs_to_patient`: the Patient itself, or its subject/patient reference."""
+    if resource.get("resourceType") == "Patient":
+        return resource.get("id") in (None, patient_id)
     for key in ("subject", "patient"):
         ref = resource.get(key)
         target = ref.get("reference") if isinstance(ref, dict) else None
