@@ -12,7 +12,8 @@ from cds_service.samples import get_sample
 from cds_service.services.registry import load_services
 from cds_service.tiny_ehr import hook_request, prefetch_from_bundle
 
-SERVICE_FOR_HOOK = {"patient-view": "net-patient-view", "order-sign": "net-order-sign"}
+SERVICE_FOR_HOOK = {"patient-view": "net-patient-view", "order-sign": "net-order-sign",
+                    "order-select": "net-order-select"}
 ICONS = {"critical": "[CRITICAL]", "warning": "[WARNING]", "info": "[INFO]"}
 
 
@@ -20,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("call", help="call a hook as an EHR would and print the cards")
     parser.add_argument("hook", choices=sorted(SERVICE_FOR_HOOK))
     parser.add_argument("--patient", required=True, help="sample patient id (see `net-cds samples list`)")
-    parser.add_argument("--draft", type=Path, help="order-sign: a Bundle of draft orders (JSON file)")
+    parser.add_argument("--draft", type=Path, help="order-sign, order-select: a Bundle of draft orders (JSON file); "
+                        "order-select selects all of them")
     parser.add_argument("--bundle", type=Path, help="use this FHIR Bundle instead of the bundled sample")
     parser.add_argument("--fhir-server", help="no prefetch: the service queries this FHIR server")
     parser.add_argument("--token", help="bearer token for --fhir-server")
@@ -47,7 +49,7 @@ def _request_body(args: argparse.Namespace) -> dict:
     else:
         sample = get_sample(args.patient)
         bundle = sample.bundle()
-        if draft is None and args.hook == "order-sign":
+        if draft is None and service.takes_drafts:
             draft = sample.draft_orders()
     prefetch = prefetch_from_bundle(service, bundle, args.patient)
     return hook_request(service, args.patient, prefetch=prefetch, draft_orders=draft)
