@@ -5,9 +5,24 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from datetime import date
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class StartupError(RuntimeError):
+    """The configuration cannot be run safely; the message says which variable to fix."""
+
+
+def _date(name: str, value: str) -> date | None:
+    """An ISO date setting ("" means none), or a StartupError naming the variable."""
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise StartupError(f"{name} must be a date (YYYY-MM-DD), not {value.strip()!r}.") from None
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -37,6 +52,7 @@ class Settings:
     log_level: str = "INFO"  # NET_CDS_LOG_LEVEL
     server_timing: bool = True  # NET_CDS_SERVER_TIMING: Server-Timing header on hook answers (durations only)
     public_base_url: str | None = None  # NET_CDS_PUBLIC_BASE_URL: the URL EHRs call (JWT aud)
+    as_of: date | None = None  # NET_CDS_AS_OF: evaluate every call as of this date (demos; refused in production)
     # --- security and feedback (docs/configuration-security.md) ---
     auth: str = ""  # NET_CDS_AUTH: required | disabled ("": required in production, else disabled)
     trusted_issuers: tuple[str, ...] = ()  # NET_CDS_TRUSTED_ISSUERS: JWT iss values accepted
@@ -71,6 +87,7 @@ class Settings:
             log_level=get("NET_CDS_LOG_LEVEL", "INFO").upper(),
             server_timing=_bool(get("NET_CDS_SERVER_TIMING", "true")),
             public_base_url=get("NET_CDS_PUBLIC_BASE_URL") or None,
+            as_of=_date("NET_CDS_AS_OF", get("NET_CDS_AS_OF", "")),
             auth=get("NET_CDS_AUTH", "").strip().lower(),
             trusted_issuers=_split(get("NET_CDS_TRUSTED_ISSUERS", "")),
             trusted_tenants=_split(get("NET_CDS_TRUSTED_TENANTS", "")),

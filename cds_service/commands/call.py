@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
+from cds_service.commands.as_of import add_as_of_option, chosen_as_of
 from cds_service.config import Settings
 from cds_service.samples import get_sample
 from cds_service.services.registry import load_services
@@ -29,6 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "(PEM; `net-cds keys generate` makes one)")
     parser.add_argument("--jwt-iss", help="with --jwt-key: the issuer the service trusts (NET_CDS_TRUSTED_ISSUERS)")
     parser.add_argument("--jwt-kid", default="net-cds-test-client", help="with --jwt-key: the key id")
+    add_as_of_option(parser)
     parser.add_argument("--json", action="store_true", help="print the raw CDS Hooks response")
     parser.add_argument("--timing", action="store_true",
                         help="also print where the call's time went (the answer's Server-Timing) on stderr; "
@@ -36,12 +39,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _request_body(args: argparse.Namespace) -> dict:
+def _patient_file(args: argparse.Namespace) -> Path | None:
+    """Where the patient's data comes from: --bundle, else the sample of that id (also when the sample
+    was loaded on --fhir-server), else None."""
+    if args.bundle:
+        return args.bundle
+    try:
+        return get_sample(args.patient).file
+    except KeyError:
+        return None
+
+
+def _request_body(args: argparse.Namespace, as_of: date | None) -> dict:
     service = load_services()[SERVICE_FOR_HOOK[args.hook]]
     draft = json.loads(args.draft.read_text(encoding="utf-8")) if args.draft else None
     if args.fhir_server:
         return hook_request(service, args.patient, fhir_server=args.fhir_server.rstrip("/"),
-                            access_token=args.token, draft_orders=draft)
+                            access_token=args.token, draft_orders=draft, as_of=as_of)
     if args.bundle:
         bundle = json.loads(args.bundle.read_text(encoding="utf-8"))
     else:
@@ -50,7 +64,7 @@ def _request_body(args: argparse.Namespace) -> dict:
         if draft is None and args.hook == "order-sign":
             draft = sample.draft_orders()
     prefetch = prefetch_from_bundle(service, bundle, args.patient)
-    return hook_request(service, args.patient, prefetch=prefetch, draft_orders=draft)
+    return hook_request(service, args.patient, prefetch=prefetch, draft_orders=draft, as_of=as_of)
 
 
 def _post(args: argparse.Namespace, body: dict) -> tuple[int, dict, str]:
@@ -142,8 +156,9 @@ def run(args: argparse.Namespace) -> int:
         if problem:
             print(problem, file=sys.stderr)
             return 2
+    as_of = chosen_as_of(args.as_of, _patient_file(args))
     try:
-        body = _request_body(args)
+        body = _request_body(args, as_of)
     except KeyError:
         print(f"No sample patient '{args.patient}'. Try `net-cds samples list`.", file=sys.stderr)
         return 2
@@ -160,6 +175,8 @@ def run(args: argparse.Namespace) -> int:
         issue = (response.get("issue") or [{}])[0]
         print(f"HTTP {status}: {issue.get('diagnostics', 'error')}", file=sys.stderr)
     else:
+        if as_of is not None:
+            print(f"As of {as_of.isoformat()} (--as-of DATE to change).")
         print(format_cards(response))
     if args.timing and timing:
         print(format_timing(timing), file=sys.stderr)

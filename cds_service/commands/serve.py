@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from datetime import date
 
+from cds_service.commands.as_of import TODAY, add_as_of_option
 from cds_service.config import Settings
 
 log = logging.getLogger("cds_service")
@@ -17,10 +19,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("NET_CDS_PORT", "8080")))
     parser.add_argument("--workers", type=int, default=int(os.environ.get("NET_CDS_WORKERS", "2")))
     parser.add_argument("--dev", action="store_true", help="use Flask's development server (reloads)")
+    add_as_of_option(parser, help="evaluate every call that does not ask for a date as of this one: YYYY-MM-DD "
+                                  "or 'samples' (the sample set's date, so an EHR sandbox shows the samples' "
+                                  "cards on any day); sets NET_CDS_AS_OF; default: today")
     parser.set_defaults(func=serve)
 
 
 def serve(args: argparse.Namespace) -> int:
+    if isinstance(args.as_of, date):
+        os.environ["NET_CDS_AS_OF"] = args.as_of.isoformat()  # for the workers' settings
+    elif args.as_of == TODAY:
+        os.environ.pop("NET_CDS_AS_OF", None)
     logging.basicConfig(level=Settings.from_env().log_level, format="%(message)s")
     if args.dev:
         from cds_service import create_app

@@ -5,14 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cds_service.config import Settings
+from cds_service.config import Settings, StartupError
+
+__all__ = ["ALGORITHMS", "AuthPolicy", "StartupError"]
 
 # Asymmetric only: CDS Hooks 2.0 forbids `none` and every symmetric (HMAC) algorithm.
 ALGORITHMS: tuple[str, ...] = ("ES384", "RS384", "ES256", "RS256", "ES512", "RS512", "PS256", "PS384", "PS512")
-
-
-class StartupError(RuntimeError):
-    """The configuration cannot be run safely; the message says which variable to fix."""
 
 
 @dataclass(frozen=True)
