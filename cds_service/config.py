@@ -25,6 +25,15 @@ def _date(name: str, value: str) -> date | None:
         raise StartupError(f"{name} must be a date (YYYY-MM-DD), not {value.strip()!r}.") from None
 
 
+def _number(env: Mapping[str, str], name: str, default: str, kind: type[int] | type[float]) -> int | float:
+    """A numeric setting, or a StartupError naming the variable."""
+    value = env.get(name, default)
+    try:
+        return kind(value)
+    except ValueError:
+        raise StartupError(f"{name} must be a {'whole ' if kind is int else ''}number, not {value!r}.") from None
+
+
 def _split(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
@@ -76,14 +85,14 @@ class Settings:
             data_dir=Path(get("NET_CDS_DATA_DIR", str(REPO_ROOT))),
             allowed_fhir_servers=_split(get("NET_CDS_ALLOWED_FHIR_SERVERS", "")),
             require_https_fhir=_bool(get("NET_CDS_REQUIRE_HTTPS_FHIR", "true" if production else "false")),
-            fhir_timeout=float(get("NET_CDS_FHIR_TIMEOUT", "3.0")),
-            fhir_total_timeout=float(get("NET_CDS_FHIR_TOTAL_TIMEOUT", "4.0")),
-            fhir_max_pages=int(get("NET_CDS_FHIR_MAX_PAGES", "20")),
-            fhir_page_size=int(get("NET_CDS_FHIR_PAGE_SIZE", "100")),
-            fhir_query_budget=int(get("NET_CDS_FHIR_QUERY_BUDGET", "40")),
-            fhir_workers=int(get("NET_CDS_FHIR_WORKERS", "12")),
+            fhir_timeout=_number(env, "NET_CDS_FHIR_TIMEOUT", "3.0", float),
+            fhir_total_timeout=_number(env, "NET_CDS_FHIR_TOTAL_TIMEOUT", "4.0", float),
+            fhir_max_pages=_number(env, "NET_CDS_FHIR_MAX_PAGES", "20", int),
+            fhir_page_size=_number(env, "NET_CDS_FHIR_PAGE_SIZE", "100", int),
+            fhir_query_budget=_number(env, "NET_CDS_FHIR_QUERY_BUDGET", "40", int),
+            fhir_workers=_number(env, "NET_CDS_FHIR_WORKERS", "12", int),
             cors_origins=_split(get("NET_CDS_CORS_ORIGINS", "https://sandbox.cds-hooks.org")),
-            max_body_bytes=int(get("NET_CDS_MAX_BODY_BYTES", str(8 * 1024 * 1024))),
+            max_body_bytes=_number(env, "NET_CDS_MAX_BODY_BYTES", str(8 * 1024 * 1024), int),
             log_level=get("NET_CDS_LOG_LEVEL", "INFO").upper(),
             server_timing=_bool(get("NET_CDS_SERVER_TIMING", "true")),
             public_base_url=get("NET_CDS_PUBLIC_BASE_URL") or None,
@@ -94,8 +103,8 @@ class Settings:
             jwks_file=Path(get("NET_CDS_JWKS_FILE", "")) if get("NET_CDS_JWKS_FILE") else None,
             jwks_urls=_split(get("NET_CDS_JWKS_URL", "")),
             allowed_jku=_split(get("NET_CDS_ALLOWED_JKU", "")),
-            jwt_leeway=float(get("NET_CDS_JWT_LEEWAY", "60")),
-            jwt_max_lifetime=float(get("NET_CDS_JWT_MAX_LIFETIME", "3600")),
+            jwt_leeway=_number(env, "NET_CDS_JWT_LEEWAY", "60", float),
+            jwt_max_lifetime=_number(env, "NET_CDS_JWT_MAX_LIFETIME", "3600", float),
             jti_db=get("NET_CDS_JTI_DB", "").strip(),
             feedback_db=get("NET_CDS_FEEDBACK_DB", "").strip(),
             extra={k: v for k, v in env.items() if k.startswith("NET_CDS_")},
