@@ -127,7 +127,8 @@ def test_the_request_extension_sets_the_date_the_call_is_evaluated_as_of(tmp_pat
 
 
 def test_net_cds_as_of_sets_the_date_of_calls_that_ask_for_none(tmp_path):
-    client = create_app({"feedback_db": str(tmp_path / "f.sqlite3"), "as_of": AS_OF, "profile_card": True}).test_client()
+    settings = {"feedback_db": str(tmp_path / "f.sqlite3"), "as_of": AS_OF, "profile_card": True}
+    client = create_app(settings).test_client()
     with time_machine.travel(A_YEAR_AHEAD, tick=False):
         response = client.post("/cds-services/net-patient-view", json=_request())
     assert "all criteria met" in _eligibility(response.get_json())
