@@ -52,7 +52,7 @@ def _gunicorn(tmp: Path, **env_extra: str) -> Iterator[str]:
             try:
                 if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or the worker still booting
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"gunicorn did not start: {(tmp / 'gunicorn.log').read_text()[-2000:]}")
@@ -127,4 +127,4 @@ def test_cli_calls_a_secured_service_with_a_signed_jwt(tmp_path, capsys):
                        "--jwt-key", str(keys / "client-private.pem"), "--jwt-iss", iss])
         captured = capsys.readouterr()
     assert signed == 0, captured.err
-    assert "topic: net-profile" in captured.out and "timing: request" in captured.err
+    assert "topic: prrt-after-ssa" in captured.out and "timing: request" in captured.err
