@@ -1,10 +1,10 @@
 """A real local FHIR server for the fallback scenario, and direct timing of the service's queries.
 
-sekmet-fhir (FastAPI + SQLite, HAPI-like paging; installed into .fhir-servers/ by
-tests/integration/servers/install) runs on a free 127.0.0.1 port with a static bearer token and the
-integration suite's settings template. Each of the service's fallback queries is then timed directly
-(same URL, same token header, same `_count`, following `next` pages like the service does), so the
-hook latency can be compared with the slowest single query.
+sekmet-fhir (FastAPI + SQLite, HAPI-like paging) or, with `bench/run.py --fhir-server hapi`, HAPI FHIR's
+JPA server (both installed into .fhir-servers/ by tests/integration/servers/install) runs on a free
+127.0.0.1 port with a static bearer token, started as the integration suite starts it. Each of the
+service's fallback queries is then timed directly (same URL, same token header, same `_count`, following
+`next` pages like the service does), so the hook latency can be compared with the slowest single query.
 """
 
 from __future__ import annotations
@@ -30,8 +30,25 @@ from bench.stats import percentile
 from cds_service.fhir.upload import upload_bundle
 from cds_service.services.registry import PATIENT_TOKEN, CdsService, fallback_queries
 
-SEKMET = Path(os.environ.get("NET_CDS_FHIR_SERVERS_DIR", REPO / ".fhir-servers")) / "sekmet" / "venv" / "bin" / "sekmet"
+SERVERS_DIR = Path(os.environ.get("NET_CDS_FHIR_SERVERS_DIR", REPO / ".fhir-servers"))
 SERVE = REPO / "tests" / "integration" / "servers" / "serve"  # the integration suite's start script
+
+
+@dataclass(frozen=True)
+class LocalServer:
+    """How to start one of the integration suite's servers for the bench: what must exist, where it answers."""
+
+    label: str
+    installed: Path
+    base_path: str
+    start_timeout_s: float
+
+
+LOCAL_SERVERS = {
+    "sekmet": LocalServer("sekmet-fhir 0.1.1", SERVERS_DIR / "sekmet" / "venv" / "bin" / "sekmet", "/fhir", 60.0),
+    "hapi": LocalServer("HAPI FHIR 8.8.0 (JPA, H2 in memory)", SERVERS_DIR / "hapi" / "lib" / "hapi-test-server-1.jar",
+                        "/fhir", 300.0),
+}
 
 
 @dataclass(frozen=True)
@@ -41,38 +58,40 @@ class FhirServer:
     token: str
 
 
-def available() -> str | None:
-    """None when sekmet is installed; otherwise why the fallback scenario cannot run."""
-    if not SEKMET.exists():
-        return f"sekmet-fhir is not installed ({SEKMET}); run tests/integration/servers/install"
+def available(name: str = "sekmet") -> str | None:
+    """None when the server is installed; otherwise why the fallback scenario cannot run."""
+    installed = LOCAL_SERVERS[name].installed
+    if not installed.exists():
+        return f"{name} is not installed ({installed}); run tests/integration/servers/install"
     if not SERVE.exists():
         return f"{SERVE} is missing"
     return None
 
 
 @contextmanager
-def sekmet(log_file: Path | None = None) -> Iterator[FhirServer]:
-    """sekmet-fhir on a free loopback port with a fresh SQLite database and a bearer token, for the `with`
-    block (started by tests/integration/servers/serve, as the integration tests start it)."""
-    reason = available()
+def local_server(name: str = "sekmet", log_file: Path | None = None) -> Iterator[FhirServer]:
+    """One of the integration suite's servers (sekmet: a fresh SQLite database; hapi: H2 in memory) on a free
+    loopback port with a bearer token, for the `with` block (started by tests/integration/servers/serve)."""
+    reason = available(name)
     if reason:
         raise RuntimeError(reason)
-    with tempfile.TemporaryDirectory(prefix="net-cds-bench-sekmet-") as workdir:
+    spec = LOCAL_SERVERS[name]
+    with tempfile.TemporaryDirectory(prefix=f"net-cds-bench-{name}-") as workdir:
         port = free_port()
         token = f"bench-{secrets.token_hex(12)}"
         env = {**os.environ, "PORT": str(port), "TOKEN": token, "DATA_DIR": workdir}
         log = open(log_file or os.devnull, "ab")  # noqa: SIM115
-        process = subprocess.Popen(["bash", str(SERVE), "sekmet"], cwd=REPO, env=env, stdout=log,
+        process = subprocess.Popen(["bash", str(SERVE), name], cwd=REPO, env=env, stdout=log,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-        base = f"http://127.0.0.1:{port}/fhir"
+        base = f"http://127.0.0.1:{port}{spec.base_path}"
         try:
-            wait_ready(f"{base}/metadata", process=process)
-            yield FhirServer("sekmet-fhir 0.1.1", base, token)
+            wait_ready(f"{base}/metadata", timeout=spec.start_timeout_s, process=process)
+            yield FhirServer(spec.label, base, token)
         finally:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
                 try:
-                    process.wait(timeout=10)
+                    process.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     os.killpg(process.pid, signal.SIGKILL)
                     process.wait(timeout=5)

@@ -147,11 +147,15 @@ def _uses_hapi(item: pytest.Item) -> bool:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Move the tests that need HAPI to the end and start HAPI now, if they were collected and it is installed."""
+    """When tests that need HAPI were collected: start HAPI now (if installed) and order the session as the
+    other tests, then the integration tests on medplum and sekmet, then those on HAPI. HAPI's start (JVM,
+    Spring, Hibernate) then overlaps tests that wait for no server, not the timeouts of the integration tests."""
     on_hapi = [item for item in items if _uses_hapi(item)]
     if not on_hapi:
         return
-    items[:] = [item for item in items if not _uses_hapi(item)] + on_hapi
+    integration = [item for item in items if item.get_closest_marker("integration") and not _uses_hapi(item)]
+    chosen = {id(item) for item in on_hapi + integration}
+    items[:] = [item for item in items if id(item) not in chosen] + integration + on_hapi
     if HAPI_INSTALLED.exists() and "hapi" not in _EARLY:
         workdir = Path(tempfile.mkdtemp(prefix="hapi-itest-"))
         _EARLY["hapi"] = launch("hapi", "/fhir", workdir, {"NET_CDS_FHIR_SERVERS_DIR": str(INSTALL_DIR)})
