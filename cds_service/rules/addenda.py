@@ -21,7 +21,7 @@ from cds_service.rules.common import (
 from cds_service.rules.findings import Check, Finding, Option, all_of, any_of, check, shown_criterion
 from cds_service.rules.registry import rule
 
-PRRT_OPTIONS = ("prrt-ssa", "prrt-retreatment-ssa")
+PRRT_OPTIONS = ("prrt-ssa", "prrt-retreatment-ssa", "prrt-ssa-netter-2")
 GI_SWITCH_RULES = ("GI-6", "GI-7", "GI-8")
 
 
@@ -143,7 +143,7 @@ def gi_11(p: PatientProfile, host: Finding | None) -> Check:
 # ------------------------------------------------------------------------------------- P-7-SSA
 
 SSA_OPTIONS = ("ssa", "ssa-hormone-only", "ssa-indolent", "ssa-dose-escalation", "prrt-ssa", "liver-directed-ssa",
-               "prrt-retreatment-ssa")
+               "prrt-retreatment-ssa", "prrt-ssa-netter-2")
 
 
 def _build_p_7_ssa(p: PatientProfile, c: Check, host: Finding | None) -> Finding:
