@@ -256,6 +256,11 @@ def _derive(p: PatientProfile, record: PatientRecord, c: Collected, today: date)
     p.line_of_therapy = medications.line_of_therapy(p.therapies)
 
     p.labs = {name: labs.newest_first(labs.read_newest(resources, name)) for name, resources in c.labs.items()}
+    for results in p.labs.values():
+        for r in results:
+            if r.problem:
+                p.notes.append(DataQualityNote(f"{r.source.reference}: {r.name} {r.problem}; not used.",
+                                               r.source.reference, f"labs.{r.name}"))
     p.renal_function = labs.renal_fact(p.labs.get("crcl", ()), p.labs.get("egfr", ()), today)
     p.performance_kps, p.performance_ecog = labs.performance_facts(c.performance, today)
     for r in c.performance:
