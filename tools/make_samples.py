@@ -1088,7 +1088,7 @@ def therapy_vignettes() -> list[Vignette]:
     v.patient.finding("resectable", True, "2026-10-20")
     v.patient.finding("hepatic-predominant", True, "2026-10-20")
     v.patient.finding("tumor-burden", "low", "2026-10-20")
-    out.append(v.expects(["resection-evaluation", "net-profile"], ["surveillance"] + CHEMO_TOPICS))
+    out.append(v.expects(["resection-evaluation"], ["surveillance"] + CHEMO_TOPICS))
 
     v = Vignette("GI-2", "GI-2", "Unresectable ileal NET G1, asymptomatic, low burden, naive, stable: surveillance")
     gi_net(v, 1.5)
@@ -1119,7 +1119,7 @@ def therapy_vignettes() -> list[Vignette]:
     gi_net(v, 2)
     pet(v)
     v.patient.finding("resectable", False, "2026-10-20")
-    out.append(v.expects(["net-profile"], ["prrt-first-line", "resection-evaluation"] + CHEMO_TOPICS,
+    out.append(v.expects(["surveillance"], ["prrt-first-line", "resection-evaluation"] + CHEMO_TOPICS,
                          any_of=["surveillance", "ssa-first-line"]))
 
     v = Vignette("GI-4", "GI-4", "Ileal NET high-G2 (Ki-67 15 %), bulky SSTR-positive disease, naive, PRRT "
@@ -1375,7 +1375,7 @@ def therapy_vignettes() -> list[Vignette]:
     v.patient.med_statement("cabozantinib", "2026-02-15", dose="60 mg by mouth once daily")
     progressing(v)
     v.patient.finding("hepatic-predominant", False, "2026-11-05")
-    out.append(v.expects(["net-profile"], CHEMO_TOPICS))
+    out.append(v.expects(["targeted-later-line"], CHEMO_TOPICS))
     return out
 
 
@@ -1416,7 +1416,7 @@ def cross_cutting_vignettes() -> list[Vignette]:
     pnet(v, 5, "8249/3")
     srs(v, date="2025-10-01")
     pet(v, date="2026-05-20")
-    out.append(v.expects(["net-profile"], ["sstr-pet-confirm", "sstr-imaging-needed", "pathology-review"]))
+    out.append(v.expects(["surveillance"], ["sstr-pet-confirm", "sstr-imaging-needed", "pathology-review"]))
 
     v = Vignette("X-4", "X-4", "Ileal NET G1 with negative SSTR-PET: pathology review to rule out G3 NET/NEC")
     gi_net(v, 2)
@@ -1475,6 +1475,7 @@ def cross_cutting_vignettes() -> list[Vignette]:
     out.append(v.expects(["prrt-cumulative", "post-prrt-monitoring"], []))
 
     v = Vignette("X-9", "X-9", "Any NEN patient gets the profile card")
+    v.expect = {"profile_card": True, **v.expect}  # NET_CDS_PROFILE_CARD=on (off by default)
     gi_net(v, 2, liver=False)
     out.append(v.expects(["net-profile"], []))
 
@@ -1895,14 +1896,14 @@ def model_v2_rule_vignettes() -> list[Vignette]:
                  "next step, no surveillance CT and no SSTR-PET request")
     gi_net(v, 1, icd="C7A.026", site="rectum", liver=False, onset="2026-03-02")
     v.patient.procedure("emr", "Endoscopic mucosal resection of rectal neuroendocrine tumour", "2026-03-20")
-    out.append(v.expects(["net-profile"], ["resection-evaluation", "surveillance", "sstr-imaging-needed"]
+    out.append(v.expects([], ["resection-evaluation", "surveillance", "sstr-imaging-needed"]
                          + CHEMO_TOPICS))
 
     v = Vignette("R-1-resected-appendectomy", "R-1", "Appendiceal NET found at laparoscopic appendectomy: "
                  "resected, no advanced-disease card")
     gi_net(v, 2, icd="C7A.020", site=None, liver=False, onset="2026-02-11")
     v.patient.procedure("appendectomy", "Laparoscopic appendectomy", "2026-02-11")
-    out.append(v.expects(["net-profile"], ["resection-evaluation", "surveillance", "sstr-imaging-needed"]
+    out.append(v.expects([], ["resection-evaluation", "surveillance", "sstr-imaging-needed"]
                          + CHEMO_TOPICS))
 
     v = Vignette("GI-2-resectable-not-surveillance", "GI-1", "Ileal NET G1 with liver metastases recorded as "
@@ -2081,7 +2082,7 @@ def hostile_vignettes() -> list[Vignette]:
             fix(res.get("valueCodeableConcept"))
     v.mutations.append(single_codings)
     v.hostile = True
-    out.append(v.expects(["ssa-first-line", "net-profile"], ["grade-unknown", "sstr-imaging-needed"]))
+    out.append(v.expects(["ssa-first-line"], ["grade-unknown", "sstr-imaging-needed"]))
     return out
 
 
@@ -2103,6 +2104,7 @@ VIGNETTE_HEADER = """\
 #                   delete:MedicationRequest; the card must offer at least these
 #   hostile         true: the case (and its draft) is deliberately not strictly valid FHIR
 #   why             one line for the reader
+#   profile_card    true: the case runs with the profile card on (NET_CDS_PROFILE_CARD=on; off by default)
 """
 
 
