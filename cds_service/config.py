@@ -48,6 +48,10 @@ class Settings:
     jwt_max_lifetime: float = 3600.0  # NET_CDS_JWT_MAX_LIFETIME: longest exp - now accepted, seconds
     jti_db: str = ""  # NET_CDS_JTI_DB: "memory" or a SQLite path ("": var/jti.sqlite3 in data_dir)
     feedback_db: str = ""  # NET_CDS_FEEDBACK_DB: SQLite path or postgresql:// URL ("": var/feedback.sqlite3)
+    # --- running as a fleet (README "Deploying") ---
+    jti_fallback: str = "local"  # NET_CDS_JTI_FALLBACK: local | refuse, when a PostgreSQL jti cache is down
+    trusted_proxy: bool = False  # NET_CDS_TRUSTED_PROXY: behind deploy/ nginx (it sets X-Request-Id itself)
+    metrics_token: str = ""  # NET_CDS_METRICS_TOKEN: bearer token for /metrics ("": loopback callers only)
     extra: Mapping[str, str] = field(default_factory=dict)  # other NET_CDS_* settings, by name
 
     @classmethod
@@ -81,6 +85,9 @@ class Settings:
             jwt_max_lifetime=float(get("NET_CDS_JWT_MAX_LIFETIME", "3600")),
             jti_db=get("NET_CDS_JTI_DB", "").strip(),
             feedback_db=get("NET_CDS_FEEDBACK_DB", "").strip(),
+            jti_fallback=get("NET_CDS_JTI_FALLBACK", "local").strip().lower(),
+            trusted_proxy=_bool(get("NET_CDS_TRUSTED_PROXY", "false")),
+            metrics_token=get("NET_CDS_METRICS_TOKEN", "").strip(),
             extra={k: v for k, v in env.items() if k.startswith("NET_CDS_")},
         )
         return settings
