@@ -53,7 +53,7 @@ class AuthPolicy:
             raise StartupError("NET_CDS_JWT_MAX_LIFETIME must be between 1 and 86400 seconds.")
         if settings.jti_fallback not in ("local", "refuse"):
             raise StartupError("NET_CDS_JTI_FALLBACK must be 'local' or 'refuse'.")
-        host_db = str(settings.data_dir / "var" / "jti.sqlite3")
+        host_db = settings.jti_host_db or str(settings.data_dir / "var" / "jti.sqlite3")
         jti_db = settings.jti_db or host_db
         return cls(
             required=True,
