@@ -8,7 +8,7 @@ from flask import Flask
 from flask_cors import CORS
 
 from cds_service.audit import install_audit
-from cds_service.config import Settings
+from cds_service.config import Settings, StartupError
 from cds_service.feedback import blueprint as feedback
 from cds_service.feedback.recording import EXTENSION_KEY as FEEDBACK_STORE
 from cds_service.feedback.store import open_feedback_store
@@ -23,6 +23,9 @@ from cds_service.web.operations import READINESS_CHECKS
 def create_app(config: Settings | dict | None = None) -> Flask:
     """Build the app. `config` is a Settings, a dict of Settings overrides, or None (environment)."""
     settings = config if isinstance(config, Settings) else Settings.from_env().with_overrides(**(config or {}))
+    if settings.environment == "production" and settings.as_of is not None:
+        raise StartupError("NET_CDS_AS_OF is for demos and tests: a production service evaluates every call "
+                           "as of the current date. Unset it.")
     app = Flask(__name__)
     app.json = FastJSONProvider(app)  # orjson; same output rules as Flask's (cds_service/json_codec.py)
     app.config["NET_CDS"] = settings

@@ -7,9 +7,11 @@ bundled sample patients, with no FHIR server at all.
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from urllib.parse import parse_qsl, unquote
 
 from cds_service.services.registry import PATIENT_TOKEN, CdsService, PrefetchQuery
+from cds_service.web.as_of import as_of_extension
 
 _MEDICATION_TYPES = {"MedicationStatement", "MedicationRequest", "MedicationAdministration"}
 
@@ -65,8 +67,9 @@ def prefetch_from_bundle(service: CdsService, bundle: dict, patient_id: str) -> 
 
 def hook_request(service: CdsService, patient_id: str, prefetch: dict | None = None,
                  fhir_server: str | None = None, access_token: str | None = None,
-                 draft_orders: dict | None = None, user_id: str = "Practitioner/example") -> dict:
-    """A CDS Hooks 2.0 request body for `service`."""
+                 draft_orders: dict | None = None, user_id: str = "Practitioner/example",
+                 as_of: date | None = None) -> dict:
+    """A CDS Hooks 2.0 request body for `service` (asking for an evaluation as of `as_of` when given)."""
     context: dict = {"userId": user_id, "patientId": patient_id}
     if service.hook == "order-sign":
         context["draftOrders"] = draft_orders or {"resourceType": "Bundle", "type": "collection", "entry": []}
@@ -79,6 +82,8 @@ def hook_request(service: CdsService, patient_id: str, prefetch: dict | None = N
                                          "subject": "net-cds", "patient": patient_id}
     if prefetch is not None:
         body["prefetch"] = prefetch
+    if as_of is not None:
+        body["extension"] = as_of_extension(as_of)
     return body
 
 

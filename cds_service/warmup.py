@@ -26,7 +26,7 @@ def warm_up(settings: Settings) -> float:
         from cds_service.profile import build_profile
         from cds_service.profile.references import fact_references
         from cds_service.rules import evaluate
-        from cds_service.samples import list_samples
+        from cds_service.samples import list_samples, sample_set_as_of
         from cds_service.services.registry import load_services
         from cds_service.tiny_ehr import patient_id_of, prefetch_from_bundle
 
@@ -37,7 +37,8 @@ def warm_up(settings: Settings) -> float:
         patient_id = patient_id_of(bundle)
         for service in load_services().values():
             prefetch = prefetch_from_bundle(service, bundle, patient_id)
-            call = HookCall(patient_id, prefetch, None, None, drafts if service.hook == "order-sign" else None)
+            call = HookCall(patient_id, prefetch, None, None, drafts if service.hook == "order-sign" else None,
+                            as_of=sample_set_as_of(settings))
             record = gather_record(service, call, settings)
             profile = build_profile(record)
             validate_used(record, fact_references(profile))

@@ -9,9 +9,11 @@ fetched is a 412. A failed optional query becomes a data-quality note, never a s
 from __future__ import annotations
 
 import logging
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from cds_service import metrics
@@ -25,6 +27,9 @@ from cds_service.web.errors import PreconditionFailed, ServiceError
 log = logging.getLogger(__name__)
 
 _MEDICATION_TYPES = ("MedicationStatement", "MedicationRequest", "MedicationAdministration")
+# A reference the service fetches with the EHR's token: Medication/<a strict FHIR id>, nothing else (audit
+# issue 13: `Medication/../../admin/x` sent the token to /admin/x). "." and ".." are ids only by the regex.
+_MEDICATION_REFERENCE = re.compile(r"^Medication/(?!\.\.?$)[A-Za-z0-9\-.]{1,64}$")
 _executor: ThreadPoolExecutor | None = None
 
 
@@ -44,6 +49,7 @@ class HookCall:
     fhir_server: str | None
     access_token: str | None
     draft_orders: dict | None = None
+    as_of: date | None = None  # evaluate as of this date (None: the current date)
 
 
 def _bundle_resources(bundle: dict, record: PatientRecord | None = None,
@@ -108,7 +114,7 @@ def _add_all(record: PatientRecord, resources: list[tuple[dict, str | None]], ke
 
 def gather_record(service: CdsService, call: HookCall, settings: Settings) -> PatientRecord:
     """The patient's data for this call, or PreconditionFailed when required data cannot be had."""
-    record = PatientRecord(patient_id=call.patient_id)
+    record = PatientRecord(patient_id=call.patient_id, as_of=call.as_of)
     deadline = time.monotonic() + settings.fhir_total_timeout  # for every fallback request of this call
     to_fetch: list[PrefetchQuery] = []
     for query in service.queries:
@@ -253,7 +259,11 @@ def _resolve_medications(record: PatientRecord, fetcher: FhirFetcher | Exception
         missing.add(target)
     reads = {}
     for target in sorted(missing):
-        if not isinstance(fetcher, FhirFetcher) or not target.startswith("Medication/"):
+        if not _MEDICATION_REFERENCE.match(target):
+            record.note(f"{target[:100]!r} is not a Medication reference the service can read; the medication "
+                        "was read from its text.", None)
+            continue
+        if not isinstance(fetcher, FhirFetcher):
             record.note(f"{target} is referenced but not available; the medication was read from its text.",
                         target)
             continue

@@ -23,6 +23,7 @@ from cds_service.fhir.validation import validate_used
 from cds_service.profile.model import DataQualityNote, PatientProfile
 from cds_service.profile.references import fact_references
 from cds_service.services.registry import handler_for, load_services
+from cds_service.web.as_of import requested_as_of
 from cds_service.web.card_validation import valid_cards
 from cds_service.web.errors import ServiceError
 from cds_service.web.gc_pause import gc_deferred
@@ -102,6 +103,7 @@ def call_service(service_id: str) -> Response:
         fhir_server=data.get("fhirServer"),
         access_token=token,
         draft_orders=context.get("draftOrders") and body["context"]["draftOrders"],
+        as_of=requested_as_of(data.get("extension"), settings),
     )
     with timer.step("fhir"):
         record = gather_record(service, call, settings)

@@ -74,7 +74,7 @@ def sample_inputs() -> list[Input]:
     index_path = SAMPLES_DIR / "index.yaml"
     index = yaml.safe_load(index_path.read_text(encoding="utf-8")) if index_path.exists() else {}
     listed = {s["file"]: s for s in (index or {}).get("samples") or ()}
-    today = _today((index or {}).get("today"))
+    today = _today((index or {}).get("as_of"))
     out = []
     for path in sorted(SAMPLES_DIR.glob("*.json")):
         meta = listed.get(path.name, {})
