@@ -133,14 +133,15 @@ class PostgresDatabase:
             log.warning("PostgreSQL %s unreachable; retrying in %.0f s", self.location, self._retry_after)
         self._down_until = time.monotonic() + self._retry_after
 
-    def migrate(self, component: str, migrations: Sequence[Sequence[str]]) -> None:
+    def migrate(self, component: str, migrations: Sequence[Sequence[str]], respect_outage: bool = True) -> None:
         """Bring `component`'s tables to version len(migrations): migration i (its statements) runs once.
 
         Replicas starting together serialise on an advisory lock; each migration commits with its version.
+        During an outage it raises DatabaseDown at once (except at start, which always tries).
         """
         if component in self._migrated:
             return
-        with self._lock, self.connection(respect_outage=False) as conn:
+        with self._lock, self.connection(respect_outage=respect_outage) as conn:
             if component in self._migrated:
                 return
             with conn.transaction():
@@ -161,7 +162,7 @@ class PostgresDatabase:
     def migrate_at_start(self, component: str, migrations: Sequence[Sequence[str]]) -> bool:
         """Migrate now if the database answers; if not, log it and leave it to the first use (never raise)."""
         try:
-            self.migrate(component, migrations)
+            self.migrate(component, migrations, respect_outage=False)
             return True
         except self.errors as exc:
             log.warning("PostgreSQL %s not reachable at start (%s): %s schema is checked on first use",

@@ -25,7 +25,7 @@ def _binary(name: str) -> str | None:
     return candidates[-1] if candidates else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -53,7 +53,7 @@ class PostgresCluster:
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="net-cds-pg-"))  # not pytest's 0700 tmp: postgres enters it
         self.data = self.folder / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
         if os.geteuid() == 0:
             shutil.chown(self.folder, "postgres")

@@ -74,9 +74,9 @@ def test_schema_is_versioned_and_migrated_once(postgres_url, tmp_path):
 def test_database_down_at_start_and_during_use(tmp_path):
     """Nothing listens on the port: the store opens (start must not fail), recording issued cards returns
     at once without raising, feedback raises (the endpoint's 503), and readiness says unreachable."""
-    from tests.postgres_cluster import _free_port
+    from tests.postgres_cluster import free_port
 
-    store = open_feedback_store(f"postgresql://postgres@127.0.0.1:{_free_port()}/postgres", tmp_path)
+    store = open_feedback_store(f"postgresql://postgres@127.0.0.1:{free_port()}/postgres", tmp_path)
     store.record_issued("net-patient-view", "h", [IssuedCard(str(uuid.uuid4()), "net-patient-view", "h", "s", "t",
                                                              "T", "info")])
     entry = FeedbackEntry("net-patient-view", str(uuid.uuid4()), "accepted", "2026-11-28T10:00:00.000000+00:00")

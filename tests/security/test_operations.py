@@ -133,10 +133,10 @@ def test_liveness_and_readiness(auth_client, client):
 
 
 def test_readiness_is_503_when_the_shared_database_is_unreachable(settings):
-    from tests.postgres_cluster import _free_port
+    from tests.postgres_cluster import free_port
 
     pytest.importorskip("psycopg")
-    url = f"postgresql://postgres@127.0.0.1:{_free_port()}/postgres"
+    url = f"postgresql://postgres@127.0.0.1:{free_port()}/postgres"
     app = create_app(settings.with_overrides(feedback_db=url))  # starts although the database is down
     ready = app.test_client().get("/readyz")
     assert ready.status_code == 503

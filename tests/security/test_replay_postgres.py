@@ -101,11 +101,11 @@ def test_database_outage_falls_back_to_the_host_cache_then_writes_back(own_clust
 
 
 def test_refuse_mode_fails_closed_when_the_database_is_down(tmp_path):
-    from tests.postgres_cluster import _free_port
+    from tests.postgres_cluster import free_port
 
-    cache = open_replay_cache(f"postgresql://postgres@127.0.0.1:{_free_port()}/postgres", tmp_path / "j.sqlite3",
+    cache = open_replay_cache(f"postgresql://postgres@127.0.0.1:{free_port()}/postgres", tmp_path / "j.sqlite3",
                               fallback="refuse")
     with pytest.raises(ConnectionError):
         cache.first_use("iss", "j", time.time() + 300)
-    local = open_replay_cache(f"postgresql://postgres@127.0.0.1:{_free_port()}/postgres", tmp_path / "j.sqlite3")
+    local = open_replay_cache(f"postgresql://postgres@127.0.0.1:{free_port()}/postgres", tmp_path / "j.sqlite3")
     assert local.first_use("iss", "j", time.time() + 300) is True
