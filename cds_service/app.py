@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, Response, request
 from flask_cors import CORS
 
 from cds_service.audit import install_audit
@@ -18,6 +18,21 @@ from cds_service.security import install_auth
 from cds_service.web import discovery, hooks, operations
 from cds_service.web.errors import register_error_handlers
 from cds_service.web.operations import READINESS_CHECKS
+
+
+def allow_timing(app: Flask, origins: tuple[str, ...]) -> None:
+    """A browser EHR (the CDS Hooks sandbox) may read Server-Timing: `Timing-Allow-Origin` names the calling
+    origin when it is one of the CORS origins (the header CORS exposes is read by scripts; this one by
+    the Resource Timing API)."""
+    allowed = set(origins)
+
+    @app.after_request
+    def _timing_allow_origin(response: Response) -> Response:
+        origin = request.headers.get("Origin")
+        if origin and ("*" in allowed or origin in allowed) and request.path.startswith("/cds-services"):
+            response.headers["Timing-Allow-Origin"] = origin
+            response.vary.add("Origin")
+        return response
 
 
 def create_app(config: Settings | dict | None = None) -> Flask:
@@ -35,7 +50,8 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     if settings.cors_origins:
         CORS(app, resources={r"/cds-services*": {"origins": list(settings.cors_origins)}},
              methods=["GET", "POST", "OPTIONS"], allow_headers=["Content-Type", "Authorization"],
-             max_age=600)
+             expose_headers=["Server-Timing"], max_age=600)
+        allow_timing(app, settings.cors_origins)
     register_error_handlers(app)
     # request id first (every later log line carries it), then security, audit and feedback
     # (docs/configuration-security.md): audit before auth, so 401s are logged too
