@@ -148,12 +148,13 @@ def _uses_hapi(item: pytest.Item) -> bool:
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     """When tests that need HAPI were collected: start HAPI now (if installed) and order the session as the
-    other tests, then the integration tests on medplum and sekmet, then those on HAPI. HAPI's start (JVM,
-    Spring, Hibernate) then overlaps tests that wait for no server, not the timeouts of the integration tests."""
+    other tests, then the integration (and fleet) tests on other servers, then those on HAPI. HAPI's start (JVM,
+    Spring, Hibernate) then overlaps tests that wait for no server, not the timeouts of the server tests."""
     on_hapi = [item for item in items if _uses_hapi(item)]
     if not on_hapi:
         return
-    integration = [item for item in items if item.get_closest_marker("integration") and not _uses_hapi(item)]
+    integration = [item for item in items if not _uses_hapi(item) and any(
+        item.get_closest_marker(marker) for marker in ("integration", "fleet"))]
     chosen = {id(item) for item in on_hapi + integration}
     items[:] = [item for item in items if id(item) not in chosen] + integration + on_hapi
     if HAPI_INSTALLED.exists() and "hapi" not in _EARLY:
