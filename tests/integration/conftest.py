@@ -19,7 +19,7 @@ import json
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,16 +40,30 @@ HAPI_INSTALLED = INSTALL_DIR / "hapi" / "lib" / "hapi-test-server-1.jar"
 IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 SERVER_NAMES = ("medplum", "sekmet", "hapi")
 
-# Sample defects a real server revealed, reported to the samples' owner: (server, sample id) -> the
-# refusal we expect. Such a sample's tests are xfailed on that server only while the server still
-# refuses it for exactly this reason; any other refusal fails.
-# HAPI checks reference targets against R4's allowed types: Observation.derivedFrom may not point at a
-# DiagnosticReport (the samples' Krenning score does; the R4 link is DiagnosticReport.result).
-_DERIVED_FROM_REPORT = "Invalid reference found at path 'Observation.derivedFrom'. Resource type 'DiagnosticReport'"
-KNOWN_SAMPLE_DEFECTS: dict[tuple[str, str], str] = {  # (server, sample id) -> the server's words
-    ("hapi", "net-si-after-prrt-durable"): _DERIVED_FROM_REPORT,
-    ("hapi", "net-si-bulky-high-g2"): _DERIVED_FROM_REPORT,
+# Sample defects a real server revealed, reported to the samples' owner: server -> [(the defect, found in the
+# bundle by a check; the server's words refusing it)]. A sample's tests are xfailed on that server only while
+# the sample has the defect AND the server refuses it for exactly that reason; any other refusal fails.
+
+
+def _derived_from_a_report(bundle: dict) -> bool:
+    """An Observation whose derivedFrom names a DiagnosticReport (R4 allows it only from DiagnosticReport.result)."""
+    return any(entry["resource"].get("resourceType") == "Observation"
+               and any(str(ref.get("reference", "")).startswith("DiagnosticReport/")
+                       for ref in entry["resource"].get("derivedFrom") or ())
+               for entry in bundle.get("entry") or ())
+
+
+KNOWN_SAMPLE_DEFECTS: dict[str, list[tuple[Callable[[dict], bool], str]]] = {
+    # HAPI checks reference targets against R4's allowed types (the samples' Krenning-score Observations).
+    "hapi": [(_derived_from_a_report,
+              "Invalid reference found at path 'Observation.derivedFrom'. Resource type 'DiagnosticReport'")],
 }
+
+
+def known_defect(server: str, bundle: dict) -> str | None:
+    """The words with which `server` refuses this bundle for a known sample defect, if it has one."""
+    return next((words for has, words in KNOWN_SAMPLE_DEFECTS.get(server, ()) if has(bundle)), None)
+
 
 # What a server cannot search, as it answers with Prefer: handling=strict: (server, prefetch key) -> its
 # words. The service must turn such a query into a data-quality note (and never read other patients' data).
@@ -69,13 +83,14 @@ class FhirTestServer:
     log: Path
     loaded: bool = False
     load_errors: dict[str, str] = field(default_factory=dict)
+    known_defects: dict[str, str] = field(default_factory=dict)  # patient id -> the expected refusal
 
     def require_loaded(self, patient_id: str) -> None:
         """Fail (or xfail, for a known sample defect) a test whose patient the server refused."""
         error = self.load_errors.get(patient_id)
         if error is None:
             return
-        known = KNOWN_SAMPLE_DEFECTS.get((self.name, patient_id))
+        known = self.known_defects.get(patient_id)
         if known and known in error:
             pytest.xfail(f"known sample defect, refused by {self.name}: {error}")
         pytest.fail(f"{self.name} refused patient {patient_id}: {error}", pytrace=False)
@@ -210,6 +225,9 @@ def fhir_server(request: pytest.FixtureRequest) -> FhirTestServer:
                 upload_bundle(server.base_url, patient.bundle, patient.id, token=server.token)
             except UploadError as exc:
                 server.load_errors[patient.id] = str(exc)
+            known = known_defect(server.name, patient.bundle)
+            if known:
+                server.known_defects[patient.id] = known
         server.loaded = True
     return server
 
