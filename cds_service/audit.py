@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 
 from flask import Flask, Response, g, request
 
+from cds_service.warmup import is_warm_up
+
 audit_log = logging.getLogger("cds_service.audit")
 
 _HOOK_FIELDS = ("service", "hookInstance", "topics", "dataSource", "fhir", "feedback")
@@ -55,6 +57,8 @@ def install_audit(app: Flask) -> None:
 
     @app.after_request
     def _log(response: Response) -> Response:
+        if is_warm_up(request.environ):  # the worker's own warm-up is no one's request
+            return response
         try:
             audit_log.info(json.dumps(_line(response), separators=(",", ":"), default=str))
         except Exception as exc:  # the audit line must never break the answer
