@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, Response, request
 from flask_cors import CORS
 
 from cds_service.audit import install_audit
@@ -16,6 +16,21 @@ from cds_service.json_codec import FastJSONProvider
 from cds_service.security import install_auth
 from cds_service.web import discovery, hooks
 from cds_service.web.errors import register_error_handlers
+
+
+def allow_timing(app: Flask, origins: tuple[str, ...]) -> None:
+    """A browser EHR (the CDS Hooks sandbox) may read Server-Timing: `Timing-Allow-Origin` names the calling
+    origin when it is one of the CORS origins (the header CORS exposes is read by scripts; this one by
+    the Resource Timing API)."""
+    allowed = set(origins)
+
+    @app.after_request
+    def _timing_allow_origin(response: Response) -> Response:
+        origin = request.headers.get("Origin")
+        if origin and ("*" in allowed or origin in allowed) and request.path.startswith("/cds-services"):
+            response.headers["Timing-Allow-Origin"] = origin
+            response.vary.add("Origin")
+        return response
 
 
 def create_app(config: Settings | dict | None = None) -> Flask:
@@ -33,7 +48,8 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     if settings.cors_origins:
         CORS(app, resources={r"/cds-services*": {"origins": list(settings.cors_origins)}},
              methods=["GET", "POST", "OPTIONS"], allow_headers=["Content-Type", "Authorization"],
-             max_age=600)
+             expose_headers=["Server-Timing"], max_age=600)
+        allow_timing(app, settings.cors_origins)
     register_error_handlers(app)
     # security, audit and feedback (docs/configuration-security.md): audit first, so 401s are logged too
     install_audit(app)

@@ -60,6 +60,7 @@ class Settings:
     max_body_bytes: int = 8 * 1024 * 1024  # NET_CDS_MAX_BODY_BYTES
     log_level: str = "INFO"  # NET_CDS_LOG_LEVEL
     server_timing: bool = True  # NET_CDS_SERVER_TIMING: Server-Timing header on hook answers (durations only)
+    profile_card: bool = False  # NET_CDS_PROFILE_CARD: add the NET profile card, last, to patient-view
     public_base_url: str | None = None  # NET_CDS_PUBLIC_BASE_URL: the URL EHRs call (JWT aud)
     as_of: date | None = None  # NET_CDS_AS_OF: evaluate every call as of this date (demos; refused in production)
     # --- security and feedback (docs/configuration-security.md) ---
@@ -95,6 +96,7 @@ class Settings:
             max_body_bytes=_number(env, "NET_CDS_MAX_BODY_BYTES", str(8 * 1024 * 1024), int),
             log_level=get("NET_CDS_LOG_LEVEL", "INFO").upper(),
             server_timing=_bool(get("NET_CDS_SERVER_TIMING", "true")),
+            profile_card=_bool(get("NET_CDS_PROFILE_CARD", "off")),
             public_base_url=get("NET_CDS_PUBLIC_BASE_URL") or None,
             as_of=_date("NET_CDS_AS_OF", get("NET_CDS_AS_OF", "")),
             auth=get("NET_CDS_AUTH", "").strip().lower(),

@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WARM_UP = "net_cds.warm_up"  # WSGI environ key of the warm-up's own requests
-DRAFT_HOOKS = ("order-sign", "order-select")  # hooks whose context carries draft orders
 ROUNDS = 2  # the second call of a fresh process still paid for a few first-use costs
 
 
@@ -117,7 +116,7 @@ def _requests(settings: Settings) -> list[tuple[str, dict]]:
     as_of = sample_set_as_of(settings)
     out = []
     for service_id, service in load_services().items():
-        needs_drafts = service.hook in DRAFT_HOOKS
+        needs_drafts = service.takes_drafts
         fitting = [s for s in net if s.draft or not needs_drafts]
         if not fitting:
             continue

@@ -16,7 +16,8 @@ from cds_service.samples import get_sample, list_samples
 from cds_service.services.registry import load_services
 from cds_service.tiny_ehr import hook_request, prefetch_from_bundle
 
-SERVICE_FOR_HOOK = {"patient-view": "net-patient-view", "order-sign": "net-order-sign"}
+SERVICE_FOR_HOOK = {"patient-view": "net-patient-view", "order-sign": "net-order-sign",
+                    "order-select": "net-order-select"}
 ICONS = {"critical": "[CRITICAL]", "warning": "[WARNING]", "info": "[INFO]"}
 
 
@@ -24,7 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("call", help="call a hook as an EHR would and print the cards")
     parser.add_argument("hook", choices=sorted(SERVICE_FOR_HOOK))
     parser.add_argument("--patient", required=True, help="sample patient id (see `net-cds samples list`)")
-    parser.add_argument("--draft", type=Path, help="order-sign: a Bundle of draft orders (JSON file)")
+    parser.add_argument("--draft", type=Path, help="order-sign, order-select: a Bundle of draft orders (JSON file); "
+                        "order-select selects all of them")
     parser.add_argument("--bundle", type=Path, help="use this FHIR Bundle instead of the bundled sample")
     parser.add_argument("--fhir-server", help="no prefetch: the service queries this FHIR server")
     parser.add_argument("--token", help=f"bearer token for --fhir-server (or set {TOKEN_ENV}); never printed")
@@ -85,7 +87,7 @@ def _request_body(args: argparse.Namespace, as_of: date | None) -> dict:
     else:
         sample = get_sample(args.patient)
         bundle = sample.bundle()
-        if draft is None and args.hook == "order-sign":
+        if draft is None and service.takes_drafts:
             draft = sample.draft_orders()
     prefetch = prefetch_from_bundle(service, bundle, args.patient)
     return hook_request(service, args.patient, prefetch=prefetch, draft_orders=draft, as_of=as_of)
@@ -212,7 +214,7 @@ def run(args: argparse.Namespace) -> int:
         if as_of is not None:
             print(f"As of {as_of.isoformat()} (--as-of DATE to change).")
         drafts = (body["context"].get("draftOrders") or {}).get("entry")
-        no_drafts = args.hook == "order-sign" and not drafts
+        no_drafts = args.hook in ("order-sign", "order-select") and not drafts
         print(format_cards(response, no_drafts_message()) if no_drafts else format_cards(response))
     if args.timing and timing:
         print(format_timing(timing), file=sys.stderr)

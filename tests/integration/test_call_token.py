@@ -30,5 +30,5 @@ def test_call_uses_the_token_from_the_environment(fhir_server: FhirTestServer, m
     monkeypatch.setenv("NET_CDS_FHIR_TOKEN", fhir_server.token)
     assert main(argv) == 0
     answered = capsys.readouterr()
-    assert "topic: net-profile" in answered.out and "gastrinoma" in answered.out
+    assert "topic: gastrinoma-acid-control" in answered.out and "gastrinoma" in answered.out
     assert fhir_server.token not in answered.out + answered.err

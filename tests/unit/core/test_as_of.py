@@ -45,7 +45,8 @@ def test_the_sample_set_declares_its_as_of_date():
     assert f"**{AS_OF.isoformat()}**" in (samples_dir() / "README.md").read_text(encoding="utf-8")
 
 
-def test_the_readme_call_gives_the_same_cards_a_year_ahead(capsys):
+def test_the_readme_call_gives_the_same_cards_a_year_ahead(capsys, monkeypatch):
+    monkeypatch.setenv("NET_CDS_PROFILE_CARD", "on")  # its PRRT eligibility line shows the 90-day windows
     today = _run(README_CALL, capsys)
     with time_machine.travel(A_YEAR_AHEAD, tick=False):
         assert date.today() > AS_OF + timedelta(days=365)
@@ -116,7 +117,7 @@ def _eligibility(response: dict) -> str:
 
 
 def test_the_request_extension_sets_the_date_the_call_is_evaluated_as_of(tmp_path):
-    client = create_app({"feedback_db": str(tmp_path / "f.sqlite3")}).test_client()
+    client = create_app({"feedback_db": str(tmp_path / "f.sqlite3"), "profile_card": True}).test_client()
     with time_machine.travel(A_YEAR_AHEAD, tick=False):
         asked = client.post("/cds-services/net-patient-view", json=_request(AS_OF.isoformat()))
         clock = client.post("/cds-services/net-patient-view", json=_request())
@@ -126,7 +127,8 @@ def test_the_request_extension_sets_the_date_the_call_is_evaluated_as_of(tmp_pat
 
 
 def test_net_cds_as_of_sets_the_date_of_calls_that_ask_for_none(tmp_path):
-    client = create_app({"feedback_db": str(tmp_path / "f.sqlite3"), "as_of": AS_OF}).test_client()
+    settings = {"feedback_db": str(tmp_path / "f.sqlite3"), "as_of": AS_OF, "profile_card": True}
+    client = create_app(settings).test_client()
     with time_machine.travel(A_YEAR_AHEAD, tick=False):
         response = client.post("/cds-services/net-patient-view", json=_request())
     assert "all criteria met" in _eligibility(response.get_json())
