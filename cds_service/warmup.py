@@ -5,12 +5,12 @@ strict validation needs, the feedback store's connection, Flask's and marshmallo
 work): without a warm-up the first call a fresh gunicorn worker answers pays for it (about 60 ms,
 against a few ms steady). So the warm-up loads every mapping file, compiles every card template,
 imports the FHIR model class of every resource type the services read and the element classes of
-every sample resource (strict validation, its results not cached), opens the feedback store,
-and then sends each service, through the app's full request
-path (Flask test client), one NET sample patient (with its draft orders where the hook has them),
-twice. Those requests carry the WSGI environ key WARM_UP: they skip authentication, the audit line
-and feedback recording, and are evaluated as of the sample set's date. No HTTP request can set that
-key (WSGI servers put request headers under HTTP_* keys only).
+every sample resource (strict validation, its results not cached), opens the feedback store, and
+then sends each service, through the app's full request path (Flask test client), one NET sample
+patient (with its draft orders where the hook has them), twice. Those requests carry the WSGI
+environ key WARM_UP: they skip authentication, the audit line and feedback recording, and are
+evaluated as of the sample set's date. No HTTP request can set that key (WSGI servers put request
+headers under HTTP_* keys only).
 """
 
 from __future__ import annotations
