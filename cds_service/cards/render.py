@@ -95,6 +95,7 @@ def card_extension(f: Finding, facts: list[FactLine], data: CardData) -> dict:
     rules = [f.rule_id] + [a.rule_id for a in f.addenda] + [b.rule_id for b in f.prechecks + f.branches]
     return {
         "rules": list(dict.fromkeys(rules)),
+        "kind": f.kind,
         "knowledgeBase": {"version": str(kb["version"]), "lastClinicalReview": str(kb["last_clinical_review"])},
         "conditional": f.conditional or None,
         "draftOrder": f.order_ref,
@@ -128,8 +129,16 @@ def _context(f: Finding, profile: PatientProfile, data: CardData, seen: set[tupl
     all_facts = fact_lines(f.facts, data)
     if line is not None:  # the line's facts are not repeated below it, nor on later cards
         seen.update(line.covers)
-    shown = [x for x in all_facts if x.key not in seen and (x.label_key, x.date) not in seen]
-    seen.update(x.key for x in shown)
+    restates = set(data.fact_sources.get("restates") or ())
+    shown = []
+    for x in all_facts:
+        if x.key in seen or (x.label_key, x.date) in seen:
+            continue
+        if x.label_key in restates and any(("record", r, x.date) in seen for r in x.references):
+            continue  # the same record's value is already on the answer
+        shown.append(x)
+        seen.add(x.key)
+        seen.update(("record", r, x.date) for r in x.references)
     missing = [data.label(m) for m in f.missing]
     return {
         "f": f,
