@@ -20,7 +20,7 @@ class FactLine:
     label_key: str  # the label's msgid, e.g. "SSTR status ({arg})"
     label: Markdown
     value: Markdown
-    unit: str | None
+    unit: Markdown | None
     date: str
     source: str
     references: tuple[str, ...]
@@ -50,7 +50,8 @@ def fact_lines(facts: list[ShownFact], data: CardData) -> list[FactLine]:
         label_key = x.label.split("|", 1)[0]
         unit = f" {x.unit}" if x.unit else ""
         out.append(FactLine(
-            label_key=label_key, label=data.label(x.label), value=data.label(x.value), unit=x.unit,
+            label_key=label_key, label=data.label(x.label), value=data.label(x.value),
+            unit=data.label(x.unit) if x.unit else None,
             date=x.date, source=human_source(label_key, x.references, data), references=x.references,
             plain_label=data.label(x.label, escape=False), plain_value=data.label(x.value, escape=False) + unit,
         ))

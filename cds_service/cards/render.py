@@ -116,10 +116,10 @@ def _context(f: Finding, profile: PatientProfile, data: CardData, seen: set[tupl
     for a in f.addenda:
         keys += [k for k in a.guidelines if k not in keys]
     branches = [{"rule_id": b.rule_id, "when": data.rules[b.rule_id]["when"],
-                 "options": [data.options[o.key] for o in b.options]} for b in f.branches]
+                 "options": list(dict.fromkeys(data.option_name(o.key) for o in b.options))} for b in f.branches]
     prechecks = [{"rule_id": b.rule_id, "when": data.rules[b.rule_id]["when"],
                   "missing": [data.label(m) for m in b.missing],
-                  "options": [data.options[o.key] for o in b.options if o.key != "ssa"]}
+                  "options": [data.option_name(o.key) for o in b.options if o.key != "ssa"]}
                  for b in f.prechecks]
     deciders = [data.label(m) for m in dict.fromkeys(m for b in f.branches for m in b.missing)] or \
         [data.label(m) for m in f.missing]
@@ -136,8 +136,11 @@ def _context(f: Finding, profile: PatientProfile, data: CardData, seen: set[tupl
             continue
         if x.label_key in restates and any(("record", r, x.date) in seen for r in x.references):
             continue  # the same record's value is already on the answer
+        if ("same", x.references, x.plain_value, x.date) in seen:
+            continue  # the same value of the same record under another name ("Functional status/syndrome")
         shown.append(x)
         seen.add(x.key)
+        seen.add(("same", x.references, x.plain_value, x.date))
         seen.update(("record", r, x.date) for r in x.references)
     missing = [data.label(m) for m in f.missing]
     return {

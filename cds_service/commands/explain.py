@@ -242,6 +242,7 @@ def format_text(result: dict[str, Any]) -> str:
             lines.append(f"              card: {c['indicator']} {c['topic']} options={c['options']}"
                          + (" (conditional)" if c["conditional"] else ""))
             for fact in c.get("facts", []):
-                lines.append(f"                fact: {fact['label']} = {fact['value']} ({fact['source']} {fact['date']}; "
-                             f"{', '.join(fact['references'])})")
+                refs = ", ".join(fact["references"])
+                lines.append(f"                fact: {fact['label']} = {fact['value']} "
+                             f"({fact['source']} {fact['date']}; {refs})")
     return "\n".join(lines)
