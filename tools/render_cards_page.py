@@ -88,9 +88,9 @@ def card_html(card: dict) -> str:
     return "\n".join(parts)
 
 
-def page(client) -> str:
+def page(client, samples: tuple[str, ...] = SAMPLES) -> str:
     sections = []
-    for sample_id in SAMPLES:
+    for sample_id in samples:
         panels = []
         for hook, service_id in SERVICES:
             cards = answer(hook, service_id, sample_id, client)
@@ -110,9 +110,10 @@ def page(client) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--only", nargs="+", metavar="SAMPLE", help="only these samples (to look at a part)")
     args = parser.parse_args(argv)
     client = create_app({"auth": "disabled", "feedback_db": ":memory:"}).test_client()
-    args.out.write_text(page(client), encoding="utf-8")
+    args.out.write_text(page(client, tuple(args.only or SAMPLES)), encoding="utf-8")
     print(f"wrote {args.out}")
     return 0
 
