@@ -35,13 +35,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    result = figures(answers())
+    every = answers()
+    result = {"all inputs (samples and vignettes)": figures(every),
+              "samples only": figures({k: v for k, v in every.items() if k.startswith("sample:")})}
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        width = max(len(k) for k in result)
-        for key, value in result.items():
-            print(f"{key:<{width}}  {value}")
+        for title, table in result.items():
+            print(title)
+            width = max(len(k) for k in table)
+            for key, value in table.items():
+                print(f"  {key:<{width}}  {value}")
     return 0
 
 
