@@ -9,6 +9,7 @@ fetched is a 412. A failed optional query becomes a data-quality note, never a s
 from __future__ import annotations
 
 import logging
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ from cds_service.web.errors import PreconditionFailed, ServiceError
 log = logging.getLogger(__name__)
 
 _MEDICATION_TYPES = ("MedicationStatement", "MedicationRequest", "MedicationAdministration")
+# A reference the service fetches with the EHR's token: Medication/<a strict FHIR id>, nothing else (audit
+# issue 13: `Medication/../../admin/x` sent the token to /admin/x). "." and ".." are ids only by the regex.
+_MEDICATION_REFERENCE = re.compile(r"^Medication/(?!\.\.?$)[A-Za-z0-9\-.]{1,64}$")
 _executor: ThreadPoolExecutor | None = None
 
 
@@ -245,7 +249,11 @@ def _resolve_medications(record: PatientRecord, fetcher: FhirFetcher | Exception
         missing.add(target)
     reads = {}
     for target in sorted(missing):
-        if not isinstance(fetcher, FhirFetcher) or not target.startswith("Medication/"):
+        if not _MEDICATION_REFERENCE.match(target):
+            record.note(f"{target[:100]!r} is not a Medication reference the service can read; the medication "
+                        "was read from its text.", None)
+            continue
+        if not isinstance(fetcher, FhirFetcher):
             record.note(f"{target} is referenced but not available; the medication was read from its text.",
                         target)
             continue

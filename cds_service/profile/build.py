@@ -273,6 +273,11 @@ def _derive(p: PatientProfile, record: PatientRecord, c: Collected, today: date)
     p.line_of_therapy = medications.line_of_therapy(p.therapies)
 
     p.labs = {name: labs.newest_first(labs.read_newest(resources, name)) for name, resources in c.labs.items()}
+    for results in p.labs.values():
+        for r in results:
+            if r.problem:
+                p.notes.append(DataQualityNote(f"{r.source.reference}: {r.name} {r.problem}; not used.",
+                                               r.source.reference, f"labs.{r.name}"))
     if any(r.interpretation in ("H", "HH") for r in p.labs.get("calcium", ())):
         p.men1_features = tuple(sorted({*p.men1_features, "hypercalcemia"}))
     p.lowest_recent_glucose, p.glucose_low, glucose_notes = glucose.glucose_facts(p.labs.get("glucose", ()), today)

@@ -99,6 +99,7 @@ class LabResult:
     reference_range: str | None = None  # e.g. "0-98 ng/mL"
     interpretation: str | None = None  # H, L, N ... as coded
     text: str | None = None  # the value as sent when it was not numeric
+    problem: str | None = None  # why a value that was sent could not be read (a data-quality note says so)
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ def _gunicorn(tmp: Path, **env_extra: str) -> Iterator[str]:
             try:
                 if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or the worker still booting
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"gunicorn did not start: {(tmp / 'gunicorn.log').read_text()[-2000:]}")
