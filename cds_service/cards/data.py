@@ -68,7 +68,7 @@ def _load(directory: Path) -> CardData:
         auto_reload=False,  # templates are loaded once per process: no stat() of each file per card
     )
     env.filters["capfirst"] = lambda text: str(text)[:1].upper() + str(text)[1:]
-    return CardData(
+    data = CardData(
         directory=directory,
         env=env,
         sources=_yaml(directory / "sources.yaml"),
@@ -79,6 +79,8 @@ def _load(directory: Path) -> CardData:
         override_reasons=_yaml(directory / "override_reasons.yaml"),
         labels=(_yaml(directory / "labels.yaml") or {}).get("labels") or {},
     )
+    env.filters["label"] = data.label  # a label key as clinicians read it (cards/labels.yaml)
+    return data
 
 
 @lru_cache(maxsize=256)

@@ -111,7 +111,7 @@ def _context(f: Finding, data: CardData) -> dict[str, Any]:
 
 def _summary(f: Finding, ctx: dict[str, Any], data: CardData) -> str:
     key = f.rule_id
-    if f.branches:
+    if f.branches or (f.conditional and f.kind == "next-step"):  # names the missing data first (section 7)
         key = "_conditional_syndrome" if f.kind == "syndrome" else "_conditional"
     text = data.summary_template(key).render(**ctx)
     text = " ".join(text.split())

@@ -53,6 +53,7 @@ class Collected:
     resections: list[Source] = field(default_factory=list)
     men1_family: list[tuple[Source, bool | None]] = field(default_factory=list)  # (source, first degree?)
     germline: list[men1.GermlineResult] = field(default_factory=list)  # MEN1 germline tests
+    unknown_medications: list[Source] = field(default_factory=list)  # drug not identifiable (section 2)
     notes: list[DataQualityNote] = field(default_factory=list)
 
     def note(self, message: str, reference: str | None = None, field_name: str | None = None) -> None:
@@ -189,6 +190,11 @@ def _procedure(resource: dict[str, Any], record: PatientRecord, c: Collected, to
 
 def _medication(resource: dict[str, Any], record: PatientRecord, c: Collected, today: date) -> None:
     events = medications.read_medication(record, resource, today)
+    if not events:
+        unreadable = medications.unreadable_medication_note(record, resource)
+        if unreadable is not None:
+            c.note(unreadable, reference_of(resource), "therapies")
+            c.unknown_medications.append(medications.source_of(resource, "medication not identifiable"))
     c.events.extend(events)
     for note in dict.fromkeys(n for e in events for n in e.notes):  # de-duplicated, first-seen order (not hash order)
         c.note(note, reference_of(resource), "therapies")
@@ -270,6 +276,7 @@ def _derive(p: PatientProfile, record: PatientRecord, c: Collected, today: date)
     p.sstr_status, p.sstr_modality, p.sstr_studies = imaging.sstr_status(c.sstr)
 
     p.therapies = medications.exposures(c.events, today)
+    p.unknown_medications = tuple(c.unknown_medications)
     p.line_of_therapy = medications.line_of_therapy(p.therapies)
 
     p.labs = {name: labs.newest_first(labs.read_newest(resources, name)) for name, resources in c.labs.items()}

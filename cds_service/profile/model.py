@@ -226,11 +226,21 @@ class PatientProfile:
     glucose_low: Fact[bool] = field(default_factory=Fact)
     # Verification status (section 2): every provisional / differential / unconfirmed diagnosis read.
     suspected: tuple[SuspectedDiagnosis, ...] = ()
+    # Medication records whose drug cannot be known (unresolvable medicationReference, no medication):
+    # never silent (section 2); therapy cards list them under Missing data.
+    unknown_medications: tuple[Source, ...] = ()
 
     @property
     def has_sstr_imaging(self) -> bool:
         """An SSTR-PET or SRS study is on record (IHC is not imaging), whatever its result."""
         return any(s.modality in ("sstr-pet", "srs") for s in self.sstr_studies)
+
+    @property
+    def sstr_unreadable(self) -> SstrStudy | None:
+        """X-2b: the SSTR imaging study that decides the status is on record but its result cannot be read."""
+        if self.sstr_status.value != "unknown" or self.sstr_modality not in ("sstr-pet", "srs"):
+            return None
+        return next((s for s in self.sstr_studies if s.modality == self.sstr_modality and s.result is None), None)
     # Added for the rules (GI-10): the latest explicit symptom finding (Observation), before a
     # functional syndrome makes `symptomatic` true; unknown when no symptom observation exists.
     symptoms_observed: Fact[bool] = field(default_factory=Fact)

@@ -15,9 +15,12 @@ from cds_service.rules.common import (
     add_therapy_fact,
     comorbidity_flags,
     exposed,
+    nec_check,
     new_finding,
     parse_date,
     sstr_imaging_positive,
+    suspected,
+    syndrome_check,
     today,
 )
 from cds_service.rules.findings import (
@@ -89,7 +92,8 @@ def o_ppi_1(p: PatientProfile, order: DraftOrder) -> Check:
     site = (p.primary_site.value or "").lower()
     at_risk = any_of(check("pancreatic NET", nen and p.site_group == "pancreas"),
                      check("duodenal NET", nen and "duoden" in site),
-                     check("MEN1", p.men1.value is True))
+                     check("MEN1", p.men1.value is True),
+                     check("suspected (unconfirmed) ZES or MEN1", bool(suspected(p, "gastrinoma", "men1"))))
     return all_of(at_risk, check("no ZES diagnosis", not _gastrinoma(p)),
                   check("no gastrin on record", lab(p, *GASTRIN_KEYS) is None))
 
@@ -147,8 +151,10 @@ def o_ppi_3(p: PatientProfile, order: DraftOrder) -> Check:
 
 
 def _build_o_ssa_1(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
-    f = _order_finding("O-SSA-1", p, order, suggestions=[SuggestionSpec("delete-draft", recommended=True,
-                                                                     order_ref=order.reference)])
+    # a suspected NEC (c.ok unknown) gives a conditional warning, not the critical card (section 5)
+    f = _order_finding("O-SSA-1", p, order, indicator="critical" if c.ok else "warning",
+                       suggestions=[SuggestionSpec("delete-draft", recommended=bool(c.ok),
+                                                   order_ref=order.reference)])
     f.add_facts(shown("Differentiation", p.differentiation))
     return f
 
@@ -158,8 +164,8 @@ def _build_o_ssa_1(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
       drafted=("ssa",))
 def o_ssa_1(p: PatientProfile, order: DraftOrder) -> Check:
     """SSA drafted for a NEC: not recommended (no antiproliferative role in NEC); the suggestion
-    removes the draft; override reasons are offered (003)."""
-    return all_of(_nen(p), check("NEC", p.differentiation.value == "NEC"))
+    removes the draft; override reasons are offered (003). A suspected NEC: conditional warning."""
+    return all_of(_nen(p), nec_check(p))
 
 
 # --------------------------------------------------------------------------------------- O-SSA-2
@@ -182,15 +188,17 @@ def _build_o_ssa_2(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
 def o_ssa_2(p: PatientProfile, order: DraftOrder) -> Check:
     """SSA drafted for an insulinoma: it can deepen hypoglycaemia; only with positive SSTR imaging,
     starting short-acting with glucose monitoring. Critical when SSTR imaging is negative (000, 003)."""
-    return all_of(_nen(p), check("insulinoma", p.functional_syndrome.value == "insulinoma"))
+    return all_of(_nen(p), syndrome_check(p, "insulinoma"))
 
 
 # --------------------------------------------------------------------------------------- O-SSA-3
 
 
 def _build_o_ssa_3(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
-    f = _order_finding("O-SSA-3", p, order, suggestions=[SuggestionSpec("order-sstr-pet", recommended=True)],
-                       params={"sstr": p.sstr_status.value or "unknown"})
+    unreadable = p.sstr_unreadable  # X-2b: a study is on record; ask for its result, suggest no new scan
+    f = _order_finding("O-SSA-3", p, order,
+                       suggestions=[] if unreadable else [SuggestionSpec("order-sstr-pet", recommended=True)],
+                       params={"sstr": p.sstr_status.value or "unknown", "unreadable": unreadable is not None})
     add_fact(f, p, "sstr")
     return f
 
@@ -304,7 +312,8 @@ def _build_o_prrt_1(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
     f.params["criteria"] = criteria
     if not p.prrt_eligibility.criteria:
         f.add_missing("PRRT eligibility (renal function, Karnofsky, platelets)")
-    if not sstr_imaging_positive(p) and p.sstr_status.value in (None, "unknown", "indeterminate"):
+    if not sstr_imaging_positive(p) and p.sstr_status.value in (None, "unknown", "indeterminate") \
+            and p.sstr_unreadable is None:  # X-2b: an unreadable study needs its result, not a new scan
         f.suggestions.append(SuggestionSpec("order-sstr-pet", recommended=True))
     return f
 
@@ -316,7 +325,7 @@ def o_prrt_1(p: PatientProfile, order: DraftOrder) -> Check:
     """Lu-177 dotatate drafted while an eligibility criterion failed or is unknown, or for a NEC, or
     without positive SSTR imaging: lists each criterion with value and date. Critical for NEC or
     SSTR-negative disease (Lutathera label; 004)."""
-    return all_of(_nen(p), any_of(check("NEC", p.differentiation.value == "NEC"),
+    return all_of(_nen(p), any_of(nec_check(p),
                                   check("SSTR imaging not positive", not sstr_imaging_positive(p)),
                                   check("an eligibility criterion failed or unknown", not p.prrt_eligibility.eligible)))
 
@@ -357,6 +366,7 @@ def _build_o_tki_2(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
       guidelines=("enets-2023-nec", "nanets-2020"), build=_build_o_tki_2, indicator="warning",
       drafted=("everolimus", "sunitinib"))
 def o_tki_2(p: PatientProfile, order: DraftOrder) -> Check:
-    """Everolimus or sunitinib drafted for a NEC: not beneficial in NEC (003)."""
-    return all_of(_nen(p), check("NEC", p.differentiation.value == "NEC"))
+    """Everolimus or sunitinib drafted for a NEC: not beneficial in NEC (003). A suspected NEC:
+    conditional card naming it."""
+    return all_of(_nen(p), nec_check(p))
 

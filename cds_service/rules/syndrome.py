@@ -13,7 +13,9 @@ from cds_service.rules.common import (
     add_fact,
     add_therapy_fact,
     new_finding,
+    not_nec_check,
     sstr_positive,
+    syndrome_check,
 )
 from cds_service.rules.findings import Check, Finding, Option, all_of, check, shown_lab
 from cds_service.rules.registry import rule
@@ -24,12 +26,13 @@ def _active_nen(p: PatientProfile) -> Check:
 
 
 def _not_nec(p: PatientProfile) -> Check:
-    return check("not a NEC", p.differentiation.value != "NEC")
+    """Unknown for a suspected NEC: the card turns conditional and names it (section 2, invariant 8)."""
+    return not_nec_check(p)
 
 
 def _syndrome(p: PatientProfile, *names: str) -> Check:
-    value = p.functional_syndrome.value
-    return check(" or ".join(names), value in names)
+    """Unknown for a suspected syndrome (provisional ZES, ...): a conditional card naming it."""
+    return syndrome_check(p, *names)
 
 
 def _finding(rule_id: str, p: PatientProfile, options: list[Option], **params) -> Finding:
