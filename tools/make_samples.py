@@ -43,6 +43,7 @@ ICD = {
     "C7A.010": "Malignant carcinoid tumor of the duodenum",
     "C7A.011": "Malignant carcinoid tumor of the jejunum",
     "C7A.012": "Malignant carcinoid tumor of the ileum",
+    "C7A.020": "Malignant carcinoid tumor of the appendix",
     "C7A.026": "Malignant carcinoid tumor of the rectum",
     "C7A.092": "Malignant carcinoid tumor of the stomach",
     "C7A.090": "Malignant carcinoid tumor of the bronchus and lung",
@@ -1836,7 +1837,7 @@ def write_vignettes() -> None:
         old.unlink()
     entries = {}
     for v in (therapy_vignettes() + cross_cutting_vignettes() + order_vignettes() + reading_vignettes()
-              + hostile_vignettes()):
+              + hostile_vignettes() + _ehr_shaped().v2_vignettes()):
         bundle = v.patient.bundle()
         for mutate in v.mutations:
             mutate(bundle)
@@ -1882,9 +1883,16 @@ and `tests/vignettes/expectations.yaml`.
 """
 
 
+def _ehr_shaped():
+    """tools/ehr_shaped.py: the model-v2 reading cases and samples (imported late: it imports this module)."""
+    import ehr_shaped  # the script's own folder is on sys.path
+
+    return ehr_shaped
+
+
 def build_samples() -> tuple[list[dict], list[tuple[Path, dict]]]:
     index, files = [], []
-    for make in SAMPLES:
+    for make in SAMPLES + _ehr_shaped().V2_SAMPLES:
         patient, drafts, title, rules = make()
         entry = {"id": patient.pid, "file": f"{patient.pid}.json", "title": title, "rules": rules}
         files.append((ROOT / "samples" / f"{patient.pid}.json", patient.bundle()))

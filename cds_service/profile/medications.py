@@ -224,7 +224,7 @@ def _depot_active(record: PatientRecord, resource: dict[str, Any], rtype: Any, s
     if given is None:
         return None
     interval = _interval_days(record, resource)
-    days = min(interval or DEPOT_DEFAULT_DAYS, DEPOT_MAX_DAYS)
+    days = round(min(interval or DEPOT_DEFAULT_DAYS, DEPOT_MAX_DAYS))
     until = date.fromordinal(given.toordinal() + days)
     why = f"{days}-day interval" + ("" if interval else " (none recorded: 28 days)")
     if given <= today <= until:
