@@ -1,7 +1,29 @@
-"""WSGI entry point for gunicorn: `gunicorn cds_service.wsgi:app` (each worker warms up on import)."""
+"""WSGI entry point for gunicorn: `gunicorn cds_service.wsgi:app` (each worker warms up on import).
+
+A configuration the service cannot run with is one line on stderr and exit status 4, which makes
+gunicorn stop ("App failed to load") instead of restarting workers that would fail the same way.
+"""
+
+import sys
+
+from flask import Flask
 
 from cds_service import create_app
+from cds_service.config import StartupError
 from cds_service.warmup import warm_up
 
-app = create_app()
-warm_up(app.config["NET_CDS"])
+APP_LOAD_ERROR = 4  # gunicorn's exit status for "the application cannot be loaded"
+
+
+def application() -> Flask:
+    """The app, warmed up; exits with one line naming the settings to fix when it cannot start."""
+    try:
+        flask_app = create_app()
+    except StartupError as exc:
+        print(f"NET-CDS cannot start: {exc}", file=sys.stderr, flush=True)
+        sys.exit(APP_LOAD_ERROR)
+    warm_up(flask_app.config["NET_CDS"])
+    return flask_app
+
+
+app = application()

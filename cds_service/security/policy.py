@@ -5,14 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cds_service.config import Settings
+from cds_service.config import Settings, StartupError
+
+__all__ = ["ALGORITHMS", "AuthPolicy", "StartupError"]
 
 # Asymmetric only: CDS Hooks 2.0 forbids `none` and every symmetric (HMAC) algorithm.
 ALGORITHMS: tuple[str, ...] = ("ES384", "RS384", "ES256", "RS256", "ES512", "RS512", "PS256", "PS384", "PS512")
-
-
-class StartupError(RuntimeError):
-    """The configuration cannot be run safely; the message says which variable to fix."""
 
 
 @dataclass(frozen=True)
@@ -37,11 +35,16 @@ class AuthPolicy:
             raise StartupError(f"NET_CDS_AUTH must be 'required' or 'disabled', not {mode!r}.")
         if mode == "disabled":
             return cls(required=False)
+        missing = []
         if not settings.trusted_issuers:
-            raise StartupError("Authentication is required but NET_CDS_TRUSTED_ISSUERS is empty.")
+            missing.append("NET_CDS_TRUSTED_ISSUERS (the EHRs' JWT issuers)")
         if not (settings.jwks_file or settings.jwks_urls or settings.allowed_jku):
-            raise StartupError("Authentication is required but no keys are configured: set NET_CDS_JWKS_FILE, "
-                               "NET_CDS_JWKS_URL or NET_CDS_ALLOWED_JKU.")
+            missing.append("NET_CDS_JWKS_FILE, NET_CDS_JWKS_URL or NET_CDS_ALLOWED_JKU (their public keys)")
+        if missing:
+            why = "NET_CDS_AUTH=required" if settings.auth else f"NET_CDS_ENV={settings.environment}"
+            raise StartupError(f"Authentication is required ({why}) but not configured; set "
+                               f"{' and '.join(missing)}. See docs/configuration-security.md; for the local "
+                               "demo, leave NET_CDS_ENV unset.")
         if settings.jwks_file and not settings.jwks_file.is_file():
             raise StartupError(f"NET_CDS_JWKS_FILE {settings.jwks_file} does not exist.")
         if not 0 <= settings.jwt_leeway <= 300:
