@@ -992,7 +992,7 @@ def therapy_vignettes() -> list[Vignette]:
     v.patient.finding("resectable", True, "2026-10-20")
     v.patient.finding("hepatic-predominant", True, "2026-10-20")
     v.patient.finding("tumor-burden", "low", "2026-10-20")
-    out.append(v.expects(["resection-evaluation", "net-profile"], ["surveillance"] + CHEMO_TOPICS))
+    out.append(v.expects(["resection-evaluation"], ["surveillance"] + CHEMO_TOPICS))
 
     v = Vignette("GI-2", "GI-2", "Unresectable ileal NET G1, asymptomatic, low burden, naive, stable: surveillance")
     gi_net(v, 1.5)
@@ -1023,7 +1023,7 @@ def therapy_vignettes() -> list[Vignette]:
     gi_net(v, 2)
     pet(v)
     v.patient.finding("resectable", False, "2026-10-20")
-    out.append(v.expects(["net-profile"], ["prrt-first-line", "resection-evaluation"] + CHEMO_TOPICS,
+    out.append(v.expects(["surveillance"], ["prrt-first-line", "resection-evaluation"] + CHEMO_TOPICS,
                          any_of=["surveillance", "ssa-first-line"]))
 
     v = Vignette("GI-4", "GI-4", "Ileal NET high-G2 (Ki-67 15 %), bulky SSTR-positive disease, naive, PRRT "
@@ -1277,7 +1277,7 @@ def therapy_vignettes() -> list[Vignette]:
     v.patient.med_statement("cabozantinib", "2026-02-15", dose="60 mg by mouth once daily")
     progressing(v)
     v.patient.finding("hepatic-predominant", False, "2026-11-05")
-    out.append(v.expects(["net-profile"], CHEMO_TOPICS))
+    out.append(v.expects(["targeted-later-line"], CHEMO_TOPICS))
     return out
 
 
@@ -1318,7 +1318,7 @@ def cross_cutting_vignettes() -> list[Vignette]:
     pnet(v, 5, "8249/3")
     srs(v, date="2025-10-01")
     pet(v, date="2026-05-20")
-    out.append(v.expects(["net-profile"], ["sstr-pet-confirm", "sstr-imaging-needed", "pathology-review"]))
+    out.append(v.expects(["surveillance"], ["sstr-pet-confirm", "sstr-imaging-needed", "pathology-review"]))
 
     v = Vignette("X-4", "X-4", "Ileal NET G1 with negative SSTR-PET: pathology review to rule out G3 NET/NEC")
     gi_net(v, 2)
@@ -1378,6 +1378,7 @@ def cross_cutting_vignettes() -> list[Vignette]:
 
     v = Vignette("X-9", "X-9", "Any NEN patient gets the profile card")
     gi_net(v, 2, liver=False)
+    v.expect["profile_card"] = True  # NET_CDS_PROFILE_CARD=on (off by default)
     out.append(v.expects(["net-profile"], []))
 
     v = Vignette("F-1", "F-1", "Metastatic ileal NET on lanreotide, stable: follow-up schedule, no next-step card")
@@ -1806,7 +1807,7 @@ def hostile_vignettes() -> list[Vignette]:
             fix(res.get("valueCodeableConcept"))
     v.mutations.append(single_codings)
     v.hostile = True
-    out.append(v.expects(["ssa-first-line", "net-profile"], ["grade-unknown", "sstr-imaging-needed"]))
+    out.append(v.expects(["ssa-first-line"], ["grade-unknown", "sstr-imaging-needed"]))
     return out
 
 

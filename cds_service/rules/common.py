@@ -8,7 +8,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from cds_service.profile.model import PatientProfile, SuspectedDiagnosis, TherapyExposure
-from cds_service.rules.findings import Check, Finding, Option, check, shown, shown_or_missing, shown_therapy
+from cds_service.rules.findings import (
+    Check,
+    Finding,
+    Option,
+    ShownFact,
+    check,
+    shown,
+    shown_or_missing,
+    shown_therapy,
+)
 
 ANTITUMOR = ("ssa", "prrt", "everolimus", "sunitinib", "cabozantinib", "captem", "capecitabine",
              "temozolomide", "streptozocin", "platinum-etoposide")
@@ -81,6 +90,14 @@ def suspected_missing(found: list[SuspectedDiagnosis]) -> tuple[str, ...]:
     """Missing-data lines naming each unconfirmed diagnosis, with its status and date (invariant 8)."""
     key = "confirmation of the suspected {0} ({1}, recorded {2})"
     return tuple(f"{key}|suspected:{s.diagnosis}|{s.verification}|{s.source.date or 'undated'}" for s in found)
+
+
+def add_suspected_facts(f: Finding, found: list[SuspectedDiagnosis]) -> None:
+    """Each unconfirmed diagnosis as a fact (its Condition, status and date) on the card that names it."""
+    for s in found:
+        if s.source.date:
+            f.add_facts(ShownFact("Unconfirmed diagnosis", f"{s.source.label or s.diagnosis} ({s.verification})",
+                                  None, s.source.date[:10], (s.source.reference,)))
 
 
 def syndrome_check(p: PatientProfile, *names: str) -> Check:

@@ -20,7 +20,17 @@ from cds_service.rules.common import (
     select_pathway,
     suspected,
 )
-from cds_service.rules.findings import Check, Finding, SuggestionSpec, all_of, any_of, check, shown, shown_lab
+from cds_service.rules.findings import (
+    Check,
+    Finding,
+    ShownFact,
+    SuggestionSpec,
+    all_of,
+    any_of,
+    check,
+    shown,
+    shown_lab,
+)
 from cds_service.rules.registry import rule
 
 
@@ -112,6 +122,9 @@ def _build_x_2b(p: PatientProfile, c: Check) -> Finding:
     study = p.sstr_unreadable
     f = new_finding("X-2b", params={"modality": study.modality if study else None,
                                     "date": (study.date or "")[:10] if study else None})
+    if study is not None and study.date:
+        f.add_facts(ShownFact("SSTR study without a readable result", study.source.label or study.modality, None,
+                              study.date[:10], (study.source.reference,)))
     add_fact(f, p, "sstr")
     return f
 

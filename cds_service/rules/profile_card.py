@@ -11,6 +11,7 @@ from cds_service.profile.model import PatientProfile
 from cds_service.rules.common import (
     add_core_facts,
     add_fact,
+    add_suspected_facts,
     is_minor,
     new_finding,
     select_pathway,
@@ -106,6 +107,7 @@ def scope_2(p: PatientProfile) -> Check:
 def _build_scope_3(p: PatientProfile, c: Check) -> Finding:
     found = suspected(p, "nen")
     f = new_finding("SCOPE-3", params={"verification": [s.verification for s in found]})
+    add_suspected_facts(f, found)
     f.add_missing(*suspected_missing(found))
     return f
 

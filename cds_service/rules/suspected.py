@@ -11,7 +11,7 @@ common.nec_check); O-PPI-1 is written for the suspected ZES.
 from __future__ import annotations
 
 from cds_service.profile.model import PatientProfile
-from cds_service.rules.common import FUNCTIONAL, new_finding, suspected, suspected_missing
+from cds_service.rules.common import FUNCTIONAL, add_suspected_facts, new_finding, suspected, suspected_missing
 from cds_service.rules.findings import Check, Finding, all_of, check
 from cds_service.rules.registry import rule
 
@@ -23,6 +23,7 @@ def _build_suspect_1(p: PatientProfile, c: Check, host: Finding | None) -> Findi
     found = suspected(p, *PATHWAY_CHANGING)
     f = new_finding("SUSPECT-1", conditional=True,
                     params={"diagnoses": [f"suspected:{s.diagnosis}" for s in found]})
+    add_suspected_facts(f, found)
     f.add_missing(*suspected_missing(found))
     return f
 

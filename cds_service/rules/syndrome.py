@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from cds_service.profile.model import PatientProfile
 from cds_service.rules.common import (
+    FUNCTIONAL,
     active,
     add_fact,
+    add_suspected_facts,
     add_therapy_fact,
     new_finding,
     not_nec_check,
     sstr_positive,
+    suspected,
     syndrome_check,
 )
 from cds_service.rules.findings import Check, Finding, Option, all_of, check, shown_lab
@@ -38,6 +41,7 @@ def _syndrome(p: PatientProfile, *names: str) -> Check:
 def _finding(rule_id: str, p: PatientProfile, options: list[Option], **params) -> Finding:
     f = new_finding(rule_id, options=options, params=params)
     add_fact(f, p, "functional")
+    add_suspected_facts(f, suspected(p, *FUNCTIONAL, "nec"))  # a conditional card names the suspicion
     return f
 
 
