@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from cds_service.profile.model import PatientProfile, SuspectedDiagnosis, TherapyExposure
+from cds_service.profile.model import PatientProfile, Source, SuspectedDiagnosis, TherapyExposure
 from cds_service.rules.findings import (
     Check,
     Finding,
@@ -328,8 +328,7 @@ def add_fact(f: Finding, p: PatientProfile, name: str) -> None:
         shown_or_missing(f, "Disease status", p.disease_status, "disease status (response assessment)")
     elif name == "line":
         for med in p.unknown_medications:  # never silent (section 2): a therapy may be missing
-            f.add_missing(f"the drug of a medication record ({{0}}, {{1}}) that could not be identified|"
-                          f"{med.reference}|{(med.date or 'undated')[:10]}")
+            f.add_missing(unknown_medication_missing(med))
         if p.line_of_therapy.value == "naive" and not p.line_of_therapy.sources:
             f.add_missing("antitumour therapy: none recorded (treated as first line)")
         else:
@@ -346,6 +345,12 @@ def add_fact(f: Finding, p: PatientProfile, name: str) -> None:
         for key, fact in sorted(p.comorbidities.items()):
             if fact.value:
                 f.add_facts(shown(f"Comorbidity: {{arg}}|{key}", fact))
+
+
+def unknown_medication_missing(med: Source) -> str:
+    """The Missing line for a medication record whose drug could not be identified (section 2)."""
+    return (f"the drug of a medication record ({{0}}, {{1}}) that could not be identified|{med.reference}|"
+            f"{(med.date or 'undated')[:10]}")
 
 
 def _therapy_label(t: TherapyExposure) -> str:

@@ -8,7 +8,21 @@ from typing import Any
 import pytest
 
 from cds_service.fhir.systems import ICD10, LOINC, SCT
-from tests.unit.profile.builders import PID, _id, cc, condition, ileal_net, ki67, lab, observation, pnet, profile
+from tests.unit.profile.builders import (
+    PID,
+    _id,
+    cc,
+    condition,
+    ileal_net,
+    ki67,
+    lab,
+    medication,
+    observation,
+    pnet,
+    procedure,
+    profile,
+    sstr_report,
+)
 
 V3_ROLE = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
 
@@ -170,3 +184,80 @@ def test_glucose_low_unknown_without_recent_glucose_or_with_an_unreadable_unit()
     p = profile(pnet(), lab("2345-7", 40, None, when="2026-11-20"))
     assert p.glucose_low.value is None
     assert any(n.field == "glucose_low" for n in p.notes)
+
+
+# ---- section 2 prior_therapies: clinic-given depot SSA, all three medication resources alike --------------
+
+
+def test_prior_therapies_clinic_given_lanreotide_is_active_for_28_days_after_each_dose() -> None:
+    dose = medication("MedicationAdministration", text="lanreotide (Somatuline Depot) 120 mg", status="completed",
+                      when="2026-11-09T10:15:00-05:00")
+    ssa = profile(ileal_net(), dose).therapy("ssa")
+    assert ssa is not None and ssa.active and ssa.given
+    old = medication("MedicationAdministration", text="lanreotide 120 mg", status="completed", when="2026-09-01")
+    assert not profile(ileal_net(), old).therapy("ssa").active  # type: ignore[union-attr]
+
+
+def test_prior_therapies_recorded_interval_up_to_56_days_from_the_request_an_administration_fulfils() -> None:
+    request = medication("MedicationRequest", text="octreotide LAR 30 mg", status="completed", start="2026-09-01",
+                         dosageInstruction=[{"timing": {"repeat": {"frequency": 1, "period": 8, "periodUnit": "wk"}}}])
+    dose = medication("MedicationAdministration", text="octreotide LAR 30 mg", status="completed", when="2026-10-05",
+                      request={"reference": f"MedicationRequest/{request['id']}"})
+    ssa = profile(ileal_net(), request, dose).therapy("ssa")
+    assert ssa is not None and ssa.active  # 2026-10-05 + 56 days > 2026-11-28
+
+
+def test_prior_therapies_completed_interval_order_and_statement_read_alike() -> None:
+    order = medication("MedicationRequest", text="lanreotide 120 mg", status="completed", start="2026-11-10",
+                       dosageInstruction=[{"timing": {"repeat": {"frequency": 1, "period": 4, "periodUnit": "wk"}}}])
+    statement = medication("MedicationStatement", text="lanreotide 120 mg", status="completed", start="2026-11-10")
+    assert profile(ileal_net(), order).therapy("ssa").active  # type: ignore[union-attr]
+    assert profile(ileal_net(), statement).therapy("ssa").active  # type: ignore[union-attr]
+    short = medication("MedicationAdministration", text="octreotide 100 mcg SC", status="completed", when="2026-11-27")
+    assert not profile(ileal_net(), short).therapy("ssa").active  # type: ignore[union-attr]  # not a depot
+
+
+def test_prior_therapies_unresolvable_medication_reference_is_never_silent() -> None:
+    lost = medication("MedicationRequest", status="active", medicationReference={"reference": "Medication/gone"})
+    p = profile(ileal_net(), lost)
+    assert [s.reference for s in p.unknown_medications] == [f"MedicationRequest/{lost['id']}"]
+    assert any("Medication/gone" in n.message and n.field == "therapies" for n in p.notes)
+
+
+# ---- section 2 sstr_status: diagnostic vs therapy records ----------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["Ga-68 DOTATATE PET for PRRT eligibility",
+                                  "Post-PRRT restaging Ga-68 DOTATATE PET/CT"])
+def test_sstr_status_pet_naming_prrt_is_diagnostic_imaging_not_a_prrt_record(text: str) -> None:
+    p = profile(ileal_net(), sstr_report(text), procedure(text, when="2026-10-15"))
+    assert p.sstr_status.value == "positive" and p.sstr_modality == "sstr-pet"
+    assert p.therapy("prrt") is None
+
+
+@pytest.mark.parametrize("text", ["Lutathera dose 2 infusion", "Post-therapy SPECT after Lu-177 dotatate"])
+def test_sstr_status_therapy_records_are_not_imaging(text: str) -> None:
+    p = profile(ileal_net(), procedure(text, when="2026-10-15"))
+    assert p.sstr_modality is None
+
+
+def test_X_2b_latest_sstr_study_without_a_readable_result_makes_the_status_unknown() -> None:
+    p = profile(ileal_net(), sstr_report("Ga-68 DOTATATE PET/CT", when="2025-05-01"),
+                sstr_report("Ga-68 DOTATATE PET/CT", None, when="2026-10-15", conclusion="Stable hepatic lesions."))
+    assert p.sstr_status.value == "unknown" and p.sstr_modality == "sstr-pet"
+    assert p.sstr_unreadable is not None and p.sstr_unreadable.date == "2026-10-15"
+    assert any("earlier SSTR-PET (2025-05-01) was positive" in n for n in p.sstr_status.notes)
+
+
+# ---- section 2 ki67_percent: text that holds no result ----------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["Pending - see addendum 2", "See addendum #1", "Result to follow (ref 2024-03-05)"])
+def test_ki67_text_without_a_result_is_not_a_number(text: str) -> None:
+    p = profile(ileal_net(), ki67(valueString=text))
+    assert p.ki67_percent.value is None and p.who_grade.value is None
+    assert any("holds no result" in n.message for n in p.notes)
+
+
+def test_ki67_text_with_a_percentage_and_a_pointer_is_still_read() -> None:
+    assert profile(ileal_net(), ki67(valueString="Ki-67 15% (see addendum)")).ki67_percent.value == 15
