@@ -162,7 +162,7 @@ def x_3(p: PatientProfile) -> Check:
 
 def _build_x_4(p: PatientProfile, c: Check) -> Finding:
     group, _ = select_pathway(p)
-    f = new_finding("X-4", params={"g3_or_nec": group == "g3-or-nec"})
+    f = new_finding("X-4", params={"g3_or_nec": group == "g3-or-nec", "nec_low_ki67": _nec_low_grade(p)})
     add_core_facts(f, p, "sstr")
     if group == "g3-or-nec":
         f.add_missing("differentiation (well vs poorly differentiated), by pathology review")
@@ -179,7 +179,17 @@ def x_4(p: PatientProfile) -> Check:
     group, _ = select_pathway(p)
     return all_of(_active_nen(p), any_of(
         check("negative SSTR-PET in a G1/G2 NET", g12 and pet_negative),
-        check("Ki-67 > 20 % with differentiation unknown", group == "g3-or-nec")))
+        check("Ki-67 > 20 % with differentiation unknown", group == "g3-or-nec"),
+        check("a NEC code with Ki-67 (or mitoses) <= 20", _nec_low_grade(p))))
+
+
+def _nec_low_grade(p: PatientProfile) -> bool:
+    """Section 2: a confirmed NEC with Ki-67 <= 20 % (or mitoses <= 20) stays NEC (safety first), but NEC is
+    high grade by definition, so the diagnosis is confirmed by pathology review (X-4)."""
+    if p.differentiation.value != "NEC":
+        return False
+    measures = [v for v in (p.ki67_percent.value, p.mitotic_count.value) if v is not None]
+    return bool(measures) and all(v <= 20 for v in measures)
 
 
 # ------------------------------------------------------------------------------------------ X-5

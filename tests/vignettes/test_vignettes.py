@@ -26,7 +26,8 @@ from tests.vignettes.vignette_support import (
 THERAPY_RULES = ["GI-1", "GI-2", "GI-3", "GI-4", "GI-5", "GI-6", "GI-7", "GI-8", "P-1", "P-2", "P-3", "P-4",
                  "P-6", "G3-1", "G3-2", "NEC-1"]
 SYNDROME_RULES = ["GI-10", "P-7", "P-8", "P-9"]
-PROJECT_RULES = ("SCOPE-1", "STAGE-1", "P-7-SSA")  # additions to the model's rule ids (docs/rules.md)
+PROJECT_RULES = ("SCOPE-1", "STAGE-1", "P-7-SSA", "SCOPE-2", "SCOPE-3", "SUSPECT-1", "MEDS-1")  # additions to the
+# model's rule ids (docs/rules.md)
 
 _CACHE: dict[str, object] = {}
 

@@ -190,3 +190,11 @@ def test_F_1_active_ssa_from_clinic_doses_follows_up() -> None:
 def test_scope_unchanged_for_out_of_scope_primary_with_secondary_code() -> None:
     p = profile(site="lung", group="out-of-scope", in_scope=False, primary_site=cond("lung"))
     assert ids(evaluate(p, "patient-view")) == ["SCOPE-1"]
+
+
+def test_X_4_a_nec_code_with_ki67_of_20_or_less_stays_nec_and_asks_for_pathology_review() -> None:
+    p = profile(diff="NEC", ki67=8, grade="high-grade-nec")
+    findings = evaluate(p, "patient-view")
+    assert by_id(findings, "X-4").params["nec_low_ki67"]
+    assert any(f.rule_id == "NEC-1" for f in findings)  # safety first: still the NEC pathway
+    assert "X-4" not in ids(evaluate(profile(diff="NEC", ki67=60, grade="high-grade-nec"), "patient-view"))
