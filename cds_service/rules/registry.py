@@ -109,8 +109,8 @@ def rules_in(group: str) -> list[Rule]:
     return [r for r in all_rules() if r.group == group]
 
 
-RULE_MODULES = ("profile_card", "gi", "pancreas", "g3_nec", "syndrome", "addenda", "suspected", "gaps",
-                "follow_up", "orders")
+RULE_MODULES = ("profile_card", "resection", "gi", "pancreas", "g3_nec", "syndrome", "addenda", "suspected",
+                "gaps", "follow_up", "orders")
 
 
 def _load() -> None:
