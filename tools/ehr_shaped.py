@@ -199,7 +199,8 @@ def v2_vignettes() -> list[Vignette]:
                      "Multiple hepatic lesions, see prior. Compared with CT of 2026-09.")
     v.patient.finding("tumor-burden", "high", "2026-10-20")
     v.patient.finding("resectable", False, "2026-10-20")
-    out.append(v.expects(["sstr-imaging-needed"], ["ssa-first-line", "prrt-first-line"], rules=["X-2b"]))
+    # the next-step card is conditional on the SSTR result (its topic is the least aggressive branch's)
+    out.append(v.expects(["sstr-imaging-needed"], ["prrt-first-line", "targeted-first-line"], rules=["X-2b"]))
 
     v = Vignette("GI-10-clinic-lanreotide", "GI-10", "Lanreotide given monthly in clinic (MAR records linked to "
                  "an Oracle-shaped q4-week order): the SSA is active, so refractory-syndrome advice fires")
