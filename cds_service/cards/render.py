@@ -134,8 +134,11 @@ def _context(f: Finding, profile: PatientProfile, data: CardData, seen: set[tupl
     return {
         "f": f,
         "p": f.params,
-        "preferred": [{"key": o.key, "text": data.options[o.key]} for o in f.options if o.preferred],
-        "alternatives": [{"key": o.key, "text": data.options[o.key]} for o in f.options if not o.preferred],
+        # a conditional card (e.g. an unconfirmed diagnosis, SUSPECT-1) prefers nothing: its options are listed
+        "preferred": [{"key": o.key, "text": data.options[o.key]} for o in f.options
+                      if o.preferred and not f.conditional],
+        "alternatives": [{"key": o.key, "text": data.options[o.key]} for o in f.options
+                         if not o.preferred or f.conditional],
         "option_keys": [o.key for o in f.options],
         "branches": branches,
         "prechecks": prechecks,
