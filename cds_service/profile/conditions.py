@@ -23,7 +23,8 @@ IGNORED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
 # can name them) but never set nen_present, NEC, a functional syndrome, MEN1, a metastasis or a comorbidity.
 SUSPECTED_VERIFICATION = frozenset({"provisional", "differential", "unconfirmed"})
 _MULTIFOCAL_RE = re.compile(r"multifocal|multiple (tumou?rs|lesions|p?nets?|neuroendocrine)")
-COMORBIDITIES = ("diabetes", "lung-disease", "hypertension", "cardiovascular", "bleeding-disorder", "ckd")
+COMORBIDITIES = ("diabetes", "lung-disease", "hypertension", "cardiovascular", "bleeding-disorder", "ckd",
+                 "atrophic-gastritis")
 
 
 @dataclass
