@@ -146,8 +146,11 @@ def _context(f: Finding, profile: PatientProfile, data: CardData, seen: set[tupl
     return {
         "f": f,
         "p": f.params,
-        "preferred": [{"key": o.key, "text": data.options[o.key]} for o in f.options if o.preferred],
-        "alternatives": [{"key": o.key, "text": data.options[o.key]} for o in f.options if not o.preferred],
+        # a conditional card (e.g. an unconfirmed diagnosis, SUSPECT-1) prefers nothing: its options are listed
+        "preferred": [{"key": o.key, "text": data.options[o.key]} for o in f.options
+                      if o.preferred and not f.conditional],
+        "alternatives": [{"key": o.key, "text": data.options[o.key]} for o in f.options
+                         if not o.preferred or f.conditional],
         "option_keys": [o.key for o in f.options],
         "branches": branches,
         "prechecks": prechecks,
@@ -175,7 +178,7 @@ def _note_text(note: SuggestionNote, data: CardData) -> Markdown:
 
 def _summary(f: Finding, ctx: dict[str, Any], data: CardData) -> str:
     key = f.rule_id
-    if f.branches:
+    if f.branches or (f.conditional and f.kind == "next-step"):  # names the missing data first (section 7)
         key = "_conditional_syndrome" if f.kind == "syndrome" else "_conditional"
     text = data.summary_template(key).render(**ctx)
     text = " ".join(text.split())
