@@ -8,7 +8,7 @@ from flask import Flask
 from flask_cors import CORS
 
 from cds_service.audit import install_audit
-from cds_service.config import Settings
+from cds_service.config import Settings, check_production
 from cds_service.feedback import blueprint as feedback
 from cds_service.feedback.recording import EXTENSION_KEY as FEEDBACK_STORE
 from cds_service.feedback.store import open_feedback_store
@@ -16,6 +16,7 @@ from cds_service.json_codec import FastJSONProvider
 from cds_service.security import install_auth
 from cds_service.web import discovery, hooks
 from cds_service.web.errors import register_error_handlers
+from cds_service.web.headers import install_response_headers
 
 
 def create_app(config: Settings | dict | None = None) -> Flask:
@@ -34,7 +35,9 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     register_error_handlers(app)
     # security, audit and feedback (docs/configuration-security.md): audit first, so 401s are logged too
     install_audit(app)
-    install_auth(app, settings)
+    policy = install_auth(app, settings)
+    check_production(settings)
+    install_response_headers(app, policy.required, settings.max_body_bytes)
     app.extensions[FEEDBACK_STORE] = open_feedback_store(settings.feedback_db, settings.data_dir)
     app.register_blueprint(discovery.bp)
     app.register_blueprint(hooks.bp)

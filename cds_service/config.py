@@ -18,6 +18,33 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _pairs(value: str) -> tuple[tuple[str, Path], ...]:
+    """"iss=path,iss2=path2" as ((iss, Path), ...); each pair splits at its last "="."""
+    pairs = []
+    for part in _split(value):
+        issuer, sep, path = part.rpartition("=")
+        if not sep or not issuer.strip() or not path.strip():
+            raise StartupError(f"NET_CDS_ISSUER_JWKS: {part!r} is not issuer=path.")
+        pairs.append((issuer.strip(), Path(path.strip())))
+    return tuple(pairs)
+
+
+class StartupError(RuntimeError):
+    """The configuration cannot be run safely; the message says which variable to fix."""
+
+
+def check_production(settings: Settings) -> None:
+    """StartupError unless a production configuration names what production must not guess: the URL EHRs
+    call (else the JWT `aud` would follow the Host header) and the FHIR servers it may query."""
+    if settings.environment != "production":
+        return
+    missing = [name for name, value in (("NET_CDS_PUBLIC_BASE_URL", settings.public_base_url),
+                                        ("NET_CDS_ALLOWED_FHIR_SERVERS", settings.allowed_fhir_servers)) if not value]
+    if missing:
+        raise StartupError(f"NET_CDS_ENV=production needs {' and '.join(missing)}: set "
+                           f"{'them' if len(missing) > 1 else 'it'} (see docs/configuration-security.md).")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service can be configured with. Defaults are the safe ones."""
@@ -31,6 +58,8 @@ class Settings:
     fhir_max_pages: int = 20  # NET_CDS_FHIR_MAX_PAGES: pages read per query (more: the query fails)
     fhir_page_size: int = 100  # NET_CDS_FHIR_PAGE_SIZE: _count sent on fallback searches (0: none)
     fhir_query_budget: int = 40  # NET_CDS_FHIR_QUERY_BUDGET: HTTP requests per hook call
+    fhir_max_call_bytes: int = 48 * 1024 * 1024  # NET_CDS_FHIR_MAX_CALL_BYTES: FHIR answer bytes per hook call
+    fhir_max_resources: int = 20_000  # NET_CDS_FHIR_MAX_RESOURCES: resources from FHIR searches per hook call
     fhir_workers: int = 12  # NET_CDS_FHIR_WORKERS: parallel fallback requests (12: a whole patient-view call at once)
     cors_origins: tuple[str, ...] = ("https://sandbox.cds-hooks.org",)  # NET_CDS_CORS_ORIGINS
     max_body_bytes: int = 8 * 1024 * 1024  # NET_CDS_MAX_BODY_BYTES
@@ -44,6 +73,8 @@ class Settings:
     jwks_file: Path | None = None  # NET_CDS_JWKS_FILE: JWK Set of the trusted clients' public keys
     jwks_urls: tuple[str, ...] = ()  # NET_CDS_JWKS_URL: JWK Set URL(s), fetched and cached
     allowed_jku: tuple[str, ...] = ()  # NET_CDS_ALLOWED_JKU: jku header URLs that may be fetched
+    issuer_jwks: tuple[tuple[str, Path], ...] = ()  # NET_CDS_ISSUER_JWKS: "iss=path,...": pinned key set per issuer
+    jwt_require_sub: bool = True  # NET_CDS_JWT_REQUIRE_SUB: refuse tokens without `sub` (the 2.0 example has none)
     jwt_leeway: float = 60.0  # NET_CDS_JWT_LEEWAY: seconds of clock skew tolerated on exp/iat
     jwt_max_lifetime: float = 3600.0  # NET_CDS_JWT_MAX_LIFETIME: longest exp - now accepted, seconds
     jti_db: str = ""  # NET_CDS_JTI_DB: "memory" or a SQLite path ("": var/jti.sqlite3 in data_dir)
@@ -65,8 +96,11 @@ class Settings:
             fhir_max_pages=int(get("NET_CDS_FHIR_MAX_PAGES", "20")),
             fhir_page_size=int(get("NET_CDS_FHIR_PAGE_SIZE", "100")),
             fhir_query_budget=int(get("NET_CDS_FHIR_QUERY_BUDGET", "40")),
+            fhir_max_call_bytes=int(get("NET_CDS_FHIR_MAX_CALL_BYTES", str(48 * 1024 * 1024))),
+            fhir_max_resources=int(get("NET_CDS_FHIR_MAX_RESOURCES", "20000")),
             fhir_workers=int(get("NET_CDS_FHIR_WORKERS", "12")),
-            cors_origins=_split(get("NET_CDS_CORS_ORIGINS", "https://sandbox.cds-hooks.org")),
+            # production allows no browser origin unless one is configured (the sandbox is a third-party site)
+            cors_origins=_split(get("NET_CDS_CORS_ORIGINS", "" if production else "https://sandbox.cds-hooks.org")),
             max_body_bytes=int(get("NET_CDS_MAX_BODY_BYTES", str(8 * 1024 * 1024))),
             log_level=get("NET_CDS_LOG_LEVEL", "INFO").upper(),
             server_timing=_bool(get("NET_CDS_SERVER_TIMING", "true")),
@@ -77,6 +111,8 @@ class Settings:
             jwks_file=Path(get("NET_CDS_JWKS_FILE", "")) if get("NET_CDS_JWKS_FILE") else None,
             jwks_urls=_split(get("NET_CDS_JWKS_URL", "")),
             allowed_jku=_split(get("NET_CDS_ALLOWED_JKU", "")),
+            issuer_jwks=_pairs(get("NET_CDS_ISSUER_JWKS", "")),
+            jwt_require_sub=_bool(get("NET_CDS_JWT_REQUIRE_SUB", "true")),
             jwt_leeway=float(get("NET_CDS_JWT_LEEWAY", "60")),
             jwt_max_lifetime=float(get("NET_CDS_JWT_MAX_LIFETIME", "3600")),
             jti_db=get("NET_CDS_JTI_DB", "").strip(),

@@ -1,14 +1,13 @@
-"""`net-cds serve`: run the service (gunicorn when available, else Flask's development server)."""
+"""`net-cds serve`: run the service under gunicorn as the Dockerfile does (cds_service/gunicorn_conf.py),
+or with Flask's development server (`--dev`)."""
 
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 
 from cds_service.config import Settings
-
-log = logging.getLogger("cds_service")
+from cds_service.logging_setup import configure_logging
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=Settings.from_env().log_level, format="%(message)s")
+    configure_logging(Settings.from_env().log_level)
     if args.dev:
         from cds_service import create_app
 
@@ -29,19 +28,19 @@ def serve(args: argparse.Namespace) -> int:
         return 0
     from gunicorn.app.base import BaseApplication
 
+    from cds_service import gunicorn_conf
+
     class _Gunicorn(BaseApplication):
         def load_config(self) -> None:
-            self.cfg.set("bind", f"{args.host}:{args.port}")
+            for name, value in vars(gunicorn_conf).items():
+                if name in self.cfg.settings and value is not None or name == "accesslog":
+                    self.cfg.set(name, value)
+            self.cfg.set("bind", [f"{args.host}:{args.port}"])
             self.cfg.set("workers", args.workers)
-            self.cfg.set("accesslog", None)
-            self.cfg.set("timeout", 30)
 
         def load(self):  # noqa: ANN202
-            from cds_service import create_app
-            from cds_service.warmup import warm_up
+            from cds_service.wsgi import app  # logging, the app and its warm-up, as under the Dockerfile
 
-            app = create_app()
-            warm_up(app.config["NET_CDS"])
             return app
 
     print(f"NET-CDS listening on http://{args.host}:{args.port}/cds-services")

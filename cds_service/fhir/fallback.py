@@ -33,6 +33,43 @@ class FetchError(Exception):
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024  # one page of FHIR JSON; more is refused, not buffered
 
 
+class AnswersTooLarge(requests.RequestException):
+    """The FHIR server's answers to one hook call passed the call's byte budget; reading stopped."""
+
+
+class CallDeadlinePassed(requests.RequestException):
+    """The hook call's total FHIR deadline passed while an answer was being read; reading stopped."""
+
+
+@dataclass
+class CallLimits:
+    """What one hook call may spend on FHIR answers, shared by its parallel requests (audit issue 13:
+    twelve 20 MiB answers raised a worker by up to 1.9 GiB, and work went on past the total deadline)."""
+
+    deadline: float  # time.monotonic() by which every request of the call has ended
+    max_bytes: int
+    max_resources: int
+    received: int = 0
+    resources: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def take_bytes(self, count: int) -> None:
+        with self._lock:
+            self.received += count
+            if self.received > self.max_bytes:
+                raise AnswersTooLarge(f"answers larger than {self.max_bytes // (1024 * 1024)} MiB for this call")
+        if time.monotonic() > self.deadline:
+            raise CallDeadlinePassed("the call's FHIR deadline passed")
+
+    def take_resources(self, count: int) -> bool:
+        with self._lock:
+            self.resources += count
+            return self.resources <= self.max_resources
+
+
+_current = threading.local()  # the CallLimits of the request this thread is sending (set by FhirFetcher)
+
+
 class _TimeoutSession(requests.Session):
     """A session whose requests never follow redirects (they could leave the server) and always end in time.
 
@@ -53,6 +90,9 @@ class _TimeoutSession(requests.Session):
 
     def request(self, method, url, **kwargs):  # type: ignore[override]
         deadline = time.monotonic() + self.timeout
+        limits: CallLimits | None = getattr(_current, "limits", None)
+        if limits is not None:
+            deadline = min(deadline, limits.deadline)
         kwargs.setdefault("timeout", self.timeout)
         kwargs["allow_redirects"] = False
         kwargs["stream"] = True
@@ -63,6 +103,8 @@ class _TimeoutSession(requests.Session):
             for chunk in _chunks(response):
                 chunks.append(chunk)
                 size += len(chunk)
+                if limits is not None:
+                    limits.take_bytes(len(chunk))
                 if size > MAX_RESPONSE_BYTES:
                     raise requests.exceptions.ContentDecodingError(f"response larger than {MAX_RESPONSE_BYTES} bytes")
                 if time.monotonic() > deadline:
@@ -135,12 +177,15 @@ class FhirFetcher:
     base_url: str
     access_token: str | None
     settings: Settings
+    deadline: float | None = None  # time.monotonic() by which the call's FHIR work stops (None: fhir_total_timeout)
     requests_made: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         check_fhir_url(self.base_url, self.settings)
         self._server = _server(self.base_url, self.settings)
+        deadline = self.deadline if self.deadline is not None else time.monotonic() + self.settings.fhir_total_timeout
+        self.limits = CallLimits(deadline, self.settings.fhir_max_call_bytes, self.settings.fhir_max_resources)
 
     def _count(self) -> None:
         with self._lock:
@@ -151,13 +196,20 @@ class FhirFetcher:
     def _get_json(self, path_or_url: str, what: str, search: bool = False) -> dict:
         if not is_under(self.base_url, urljoin(self._server.base_uri, path_or_url)):
             raise FetchError(f"{what}: a URL outside the FHIR base was not requested")
+        if time.monotonic() > self.limits.deadline:  # the work stops at the deadline, not only the wait for it
+            raise FetchError(f"{what}: not requested, the call's {self.settings.fhir_total_timeout} s for FHIR passed")
         self._count()
         headers = {"Authorization": f"Bearer {self.access_token}"} if self.access_token else {}
         if search:  # a search parameter the server does not know must fail, not be ignored (FHIR R4 §3.1.1.5.6)
             headers["Prefer"] = "handling=strict"
+        _current.limits = self.limits
         try:
             content = self._server.request_data(path_or_url, headers=headers)
             data = json_codec.loads(content)
+        except AnswersTooLarge as exc:
+            raise FetchError(f"{what}: the FHIR server's {exc}") from exc
+        except CallDeadlinePassed as exc:
+            raise FetchError(f"{what}: {exc}") from exc
         except requests.Timeout as exc:
             raise FetchError(f"{what}: the FHIR server did not answer within {self.settings.fhir_timeout} s") from exc
         except OffBaseRequest as exc:
@@ -172,6 +224,8 @@ class FhirFetcher:
             status = getattr(getattr(exc, "response", None), "status_code", None)
             detail = f"HTTP {status}" if status else type(exc).__name__
             raise FetchError(f"{what}: the FHIR server request failed ({detail})") from exc
+        finally:
+            _current.limits = None
         if not isinstance(data, dict):
             raise FetchError(f"{what}: the FHIR server did not return a JSON object")
         return data
@@ -203,7 +257,10 @@ class FhirFetcher:
             if bundle.get("resourceType") != "Bundle":
                 raise FetchError(f"{what}: the FHIR server did not return a Bundle")
             _check_no_ignored_parameters(bundle, what)
-            for entry in bundle.get("entry") or ():
+            entries = bundle.get("entry") or ()
+            if not self.limits.take_resources(len(entries) if isinstance(entries, list) else 1):
+                raise FetchError(f"{what}: more than {self.settings.fhir_max_resources} resources for this call")
+            for entry in entries if isinstance(entries, list) else ():
                 resource = entry.get("resource") if isinstance(entry, dict) else None
                 if isinstance(resource, dict) and resource.get("resourceType") != "OperationOutcome":
                     resources.append(resource)

@@ -135,7 +135,7 @@ def gather_record(service: CdsService, call: HookCall, settings: Settings) -> Pa
             _add_all(record, [(value, None)], query.key)
             record.key_outcomes[query.key] = "prefetch"
 
-    fetcher = _fetcher(call, settings) if to_fetch or call.fhir_server else None
+    fetcher = _fetcher(call, settings, deadline) if to_fetch or call.fhir_server else None
     if to_fetch:
         _fetch_missing(record, to_fetch, fetcher, call, settings, deadline)
     _add_draft_orders(record, call.draft_orders)
@@ -143,11 +143,11 @@ def gather_record(service: CdsService, call: HookCall, settings: Settings) -> Pa
     return record
 
 
-def _fetcher(call: HookCall, settings: Settings) -> FhirFetcher | Exception:
+def _fetcher(call: HookCall, settings: Settings, deadline: float) -> FhirFetcher | Exception:
     if not call.fhir_server:
         return PreconditionFailed("No prefetch for this data and no fhirServer to query.")
     try:
-        return FhirFetcher(call.fhir_server, call.access_token, settings)
+        return FhirFetcher(call.fhir_server, call.access_token, settings, deadline)
     except OutboundBlocked as exc:
         return PreconditionFailed(str(exc), "fhirServer")
 

@@ -15,6 +15,7 @@ from cds_service.security.jwks import KeyFetchError, KeyStore
 from cds_service.security.jwt_auth import AuthError, TokenVerifier, bearer_token
 from cds_service.security.policy import AuthPolicy, StartupError
 from cds_service.security.replay import open_replay_cache
+from cds_service.web.errors import unauthorized
 
 log = logging.getLogger("cds_service.security")
 
@@ -46,13 +47,13 @@ def install_auth(app: Flask, settings: Settings) -> AuthPolicy:
     if not policy.required:
         log.warning(DISABLED_WARNING, settings.environment)
         return policy
-    if not policy.public_base_url:
+    if not policy.public_base_url:  # never in production: config.check_production refuses to start
         log.warning("NET_CDS_PUBLIC_BASE_URL is not set: the JWT audience is checked against the Host "
                     "header of each request. Set it to the URL the EHRs call.")
     try:
-        keys = KeyStore(policy.jwks_file, policy.jwks_urls)
+        keys = KeyStore(policy.jwks_file, policy.jwks_urls, issuer_files=policy.issuer_jwks)
     except KeyFetchError as exc:
-        raise StartupError(f"NET_CDS_JWKS_FILE: {exc}") from exc
+        raise StartupError(f"NET_CDS_JWKS_FILE / NET_CDS_ISSUER_JWKS: {exc}") from exc
     try:
         replay = open_replay_cache(policy.jti_db)
     except (OSError, sqlite3.Error) as exc:
@@ -69,11 +70,11 @@ def install_auth(app: Flask, settings: Settings) -> AuthPolicy:
             claims = verifier.verify(bearer_token(request.headers.get("Authorization")), expected_audience(policy))
         except AuthError as exc:
             g.auth = {"result": exc.reason}
-            return Response(status=401, headers={"WWW-Authenticate": "Bearer"})
+            return unauthorized()
         except Exception as exc:  # fail closed, whatever broke
             log.error("token verification failed unexpectedly: %s", type(exc).__name__)
             g.auth = {"result": "error"}
-            return Response(status=401, headers={"WWW-Authenticate": "Bearer"})
+            return unauthorized()
         g.auth = {"result": "ok", "iss": claims["iss"], "jti": claims["jti"]}
         if isinstance(claims.get("tenant"), str):
             g.auth["tenant"] = claims["tenant"]

@@ -5,14 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cds_service.config import Settings
+from cds_service.config import Settings, StartupError  # noqa: F401  (StartupError: re-exported)
 
 # Asymmetric only: CDS Hooks 2.0 forbids `none` and every symmetric (HMAC) algorithm.
 ALGORITHMS: tuple[str, ...] = ("ES384", "RS384", "ES256", "RS256", "ES512", "RS512", "PS256", "PS384", "PS512")
-
-
-class StartupError(RuntimeError):
-    """The configuration cannot be run safely; the message says which variable to fix."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +25,8 @@ class AuthPolicy:
     max_lifetime: float = 3600.0
     jti_db: str = "memory"
     public_base_url: str | None = None
+    require_sub: bool = True
+    issuer_jwks: tuple[tuple[str, Path], ...] = ()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AuthPolicy:
@@ -39,9 +37,15 @@ class AuthPolicy:
             return cls(required=False)
         if not settings.trusted_issuers:
             raise StartupError("Authentication is required but NET_CDS_TRUSTED_ISSUERS is empty.")
-        if not (settings.jwks_file or settings.jwks_urls or settings.allowed_jku):
+        if not (settings.jwks_file or settings.jwks_urls or settings.allowed_jku or settings.issuer_jwks):
             raise StartupError("Authentication is required but no keys are configured: set NET_CDS_JWKS_FILE, "
-                               "NET_CDS_JWKS_URL or NET_CDS_ALLOWED_JKU.")
+                               "NET_CDS_JWKS_URL, NET_CDS_ALLOWED_JKU or NET_CDS_ISSUER_JWKS.")
+        for issuer, path in settings.issuer_jwks:
+            if issuer not in settings.trusted_issuers:
+                raise StartupError(f"NET_CDS_ISSUER_JWKS pins keys for {issuer!r}, which is not in "
+                                   "NET_CDS_TRUSTED_ISSUERS.")
+            if not path.is_file():
+                raise StartupError(f"NET_CDS_ISSUER_JWKS: the key set for {issuer!r} ({path}) does not exist.")
         if settings.jwks_file and not settings.jwks_file.is_file():
             raise StartupError(f"NET_CDS_JWKS_FILE {settings.jwks_file} does not exist.")
         if not 0 <= settings.jwt_leeway <= 300:
@@ -60,4 +64,6 @@ class AuthPolicy:
             max_lifetime=settings.jwt_max_lifetime,
             jti_db=jti_db,
             public_base_url=settings.public_base_url.rstrip("/") if settings.public_base_url else None,
+            require_sub=settings.jwt_require_sub,
+            issuer_jwks=tuple(settings.issuer_jwks),
         )
