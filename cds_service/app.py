@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, Response, request
 from flask_cors import CORS
 
 from cds_service.audit import install_audit
-from cds_service.config import Settings, check_production
+from cds_service.config import Settings, StartupError, check_production
 from cds_service.feedback import blueprint as feedback
 from cds_service.feedback.recording import EXTENSION_KEY as FEEDBACK_STORE
 from cds_service.feedback.store import open_feedback_store
@@ -19,9 +19,27 @@ from cds_service.web.errors import register_error_handlers
 from cds_service.web.headers import install_response_headers
 
 
+def allow_timing(app: Flask, origins: tuple[str, ...]) -> None:
+    """A browser EHR (the CDS Hooks sandbox) may read Server-Timing: `Timing-Allow-Origin` names the calling
+    origin when it is one of the CORS origins (the header CORS exposes is read by scripts; this one by
+    the Resource Timing API)."""
+    allowed = set(origins)
+
+    @app.after_request
+    def _timing_allow_origin(response: Response) -> Response:
+        origin = request.headers.get("Origin")
+        if origin and ("*" in allowed or origin in allowed) and request.path.startswith("/cds-services"):
+            response.headers["Timing-Allow-Origin"] = origin
+            response.vary.add("Origin")
+        return response
+
+
 def create_app(config: Settings | dict | None = None) -> Flask:
     """Build the app. `config` is a Settings, a dict of Settings overrides, or None (environment)."""
     settings = config if isinstance(config, Settings) else Settings.from_env().with_overrides(**(config or {}))
+    if settings.environment == "production" and settings.as_of is not None:
+        raise StartupError("NET_CDS_AS_OF is for demos and tests: a production service evaluates every call "
+                           "as of the current date. Unset it.")
     app = Flask(__name__)
     app.json = FastJSONProvider(app)  # orjson; same output rules as Flask's (cds_service/json_codec.py)
     app.config["NET_CDS"] = settings
@@ -31,7 +49,8 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     if settings.cors_origins:
         CORS(app, resources={r"/cds-services*": {"origins": list(settings.cors_origins)}},
              methods=["GET", "POST", "OPTIONS"], allow_headers=["Content-Type", "Authorization"],
-             max_age=600)
+             expose_headers=["Server-Timing"], max_age=600)
+        allow_timing(app, settings.cors_origins)
     register_error_handlers(app)
     # security, audit and feedback (docs/configuration-security.md): audit first, so 401s are logged too
     install_audit(app)

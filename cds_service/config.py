@@ -5,9 +5,33 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from datetime import date
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class StartupError(RuntimeError):
+    """The configuration cannot be run safely; the message says which variable to fix."""
+
+
+def _date(name: str, value: str) -> date | None:
+    """An ISO date setting ("" means none), or a StartupError naming the variable."""
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise StartupError(f"{name} must be a date (YYYY-MM-DD), not {value.strip()!r}.") from None
+
+
+def _number(env: Mapping[str, str], name: str, default: str, kind: type[int] | type[float]) -> int | float:
+    """A numeric setting, or a StartupError naming the variable."""
+    value = env.get(name, default)
+    try:
+        return kind(value)
+    except ValueError:
+        raise StartupError(f"{name} must be a {'whole ' if kind is int else ''}number, not {value!r}.") from None
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -29,20 +53,22 @@ def _pairs(value: str) -> tuple[tuple[str, Path], ...]:
     return tuple(pairs)
 
 
-class StartupError(RuntimeError):
-    """The configuration cannot be run safely; the message says which variable to fix."""
+def production_missing(settings: Settings) -> list[str]:
+    """What a production configuration must name and does not: the URL EHRs call (else the JWT `aud` would
+    follow the Host header) and the FHIR servers it may query (the README's promise; audit issue 13)."""
+    if settings.environment != "production":
+        return []
+    needs = (("NET_CDS_PUBLIC_BASE_URL (the URL EHRs call, for the JWT audience)", settings.public_base_url),
+             ("NET_CDS_ALLOWED_FHIR_SERVERS (the FHIR servers it may query)", settings.allowed_fhir_servers))
+    return [name for name, value in needs if not value]
 
 
 def check_production(settings: Settings) -> None:
-    """StartupError unless a production configuration names what production must not guess: the URL EHRs
-    call (else the JWT `aud` would follow the Host header) and the FHIR servers it may query."""
-    if settings.environment != "production":
-        return
-    missing = [name for name, value in (("NET_CDS_PUBLIC_BASE_URL", settings.public_base_url),
-                                        ("NET_CDS_ALLOWED_FHIR_SERVERS", settings.allowed_fhir_servers)) if not value]
+    """StartupError when production_missing names anything (also with authentication turned off)."""
+    missing = production_missing(settings)
     if missing:
-        raise StartupError(f"NET_CDS_ENV=production needs {' and '.join(missing)}: set "
-                           f"{'them' if len(missing) > 1 else 'it'} (see docs/configuration-security.md).")
+        raise StartupError(f"NET_CDS_ENV=production needs {' and '.join(missing)}; see "
+                           "docs/configuration-security.md.")
 
 
 @dataclass(frozen=True)
@@ -65,7 +91,9 @@ class Settings:
     max_body_bytes: int = 8 * 1024 * 1024  # NET_CDS_MAX_BODY_BYTES
     log_level: str = "INFO"  # NET_CDS_LOG_LEVEL
     server_timing: bool = True  # NET_CDS_SERVER_TIMING: Server-Timing header on hook answers (durations only)
+    profile_card: bool = False  # NET_CDS_PROFILE_CARD: add the NET profile card (X-9), last, to patient-view
     public_base_url: str | None = None  # NET_CDS_PUBLIC_BASE_URL: the URL EHRs call (JWT aud)
+    as_of: date | None = None  # NET_CDS_AS_OF: evaluate every call as of this date (demos; refused in production)
     # --- security and feedback (docs/configuration-security.md) ---
     auth: str = ""  # NET_CDS_AUTH: required | disabled ("": required in production, else disabled)
     trusted_issuers: tuple[str, ...] = ()  # NET_CDS_TRUSTED_ISSUERS: JWT iss values accepted
@@ -91,20 +119,22 @@ class Settings:
             data_dir=Path(get("NET_CDS_DATA_DIR", str(REPO_ROOT))),
             allowed_fhir_servers=_split(get("NET_CDS_ALLOWED_FHIR_SERVERS", "")),
             require_https_fhir=_bool(get("NET_CDS_REQUIRE_HTTPS_FHIR", "true" if production else "false")),
-            fhir_timeout=float(get("NET_CDS_FHIR_TIMEOUT", "3.0")),
-            fhir_total_timeout=float(get("NET_CDS_FHIR_TOTAL_TIMEOUT", "4.0")),
-            fhir_max_pages=int(get("NET_CDS_FHIR_MAX_PAGES", "20")),
-            fhir_page_size=int(get("NET_CDS_FHIR_PAGE_SIZE", "100")),
-            fhir_query_budget=int(get("NET_CDS_FHIR_QUERY_BUDGET", "40")),
-            fhir_max_call_bytes=int(get("NET_CDS_FHIR_MAX_CALL_BYTES", str(48 * 1024 * 1024))),
-            fhir_max_resources=int(get("NET_CDS_FHIR_MAX_RESOURCES", "20000")),
-            fhir_workers=int(get("NET_CDS_FHIR_WORKERS", "12")),
+            fhir_timeout=_number(env, "NET_CDS_FHIR_TIMEOUT", "3.0", float),
+            fhir_total_timeout=_number(env, "NET_CDS_FHIR_TOTAL_TIMEOUT", "4.0", float),
+            fhir_max_pages=_number(env, "NET_CDS_FHIR_MAX_PAGES", "20", int),
+            fhir_page_size=_number(env, "NET_CDS_FHIR_PAGE_SIZE", "100", int),
+            fhir_query_budget=_number(env, "NET_CDS_FHIR_QUERY_BUDGET", "40", int),
+            fhir_max_call_bytes=_number(env, "NET_CDS_FHIR_MAX_CALL_BYTES", str(48 * 1024 * 1024), int),
+            fhir_max_resources=_number(env, "NET_CDS_FHIR_MAX_RESOURCES", "20000", int),
+            fhir_workers=_number(env, "NET_CDS_FHIR_WORKERS", "12", int),
             # production allows no browser origin unless one is configured (the sandbox is a third-party site)
             cors_origins=_split(get("NET_CDS_CORS_ORIGINS", "" if production else "https://sandbox.cds-hooks.org")),
-            max_body_bytes=int(get("NET_CDS_MAX_BODY_BYTES", str(8 * 1024 * 1024))),
+            max_body_bytes=_number(env, "NET_CDS_MAX_BODY_BYTES", str(8 * 1024 * 1024), int),
             log_level=get("NET_CDS_LOG_LEVEL", "INFO").upper(),
             server_timing=_bool(get("NET_CDS_SERVER_TIMING", "true")),
+            profile_card=_bool(get("NET_CDS_PROFILE_CARD", "off")),
             public_base_url=get("NET_CDS_PUBLIC_BASE_URL") or None,
+            as_of=_date("NET_CDS_AS_OF", get("NET_CDS_AS_OF", "")),
             auth=get("NET_CDS_AUTH", "").strip().lower(),
             trusted_issuers=_split(get("NET_CDS_TRUSTED_ISSUERS", "")),
             trusted_tenants=_split(get("NET_CDS_TRUSTED_TENANTS", "")),
@@ -113,8 +143,8 @@ class Settings:
             allowed_jku=_split(get("NET_CDS_ALLOWED_JKU", "")),
             issuer_jwks=_pairs(get("NET_CDS_ISSUER_JWKS", "")),
             jwt_require_sub=_bool(get("NET_CDS_JWT_REQUIRE_SUB", "true")),
-            jwt_leeway=float(get("NET_CDS_JWT_LEEWAY", "60")),
-            jwt_max_lifetime=float(get("NET_CDS_JWT_MAX_LIFETIME", "3600")),
+            jwt_leeway=_number(env, "NET_CDS_JWT_LEEWAY", "60", float),
+            jwt_max_lifetime=_number(env, "NET_CDS_JWT_MAX_LIFETIME", "3600", float),
             jti_db=get("NET_CDS_JTI_DB", "").strip(),
             feedback_db=get("NET_CDS_FEEDBACK_DB", "").strip(),
             extra={k: v for k, v in env.items() if k.startswith("NET_CDS_")},

@@ -1,16 +1,33 @@
 """WSGI entry point for gunicorn: `gunicorn -c python:cds_service.gunicorn_conf cds_service.wsgi:app`.
 
-Logging is configured here (JSON lines on stderr), so that every deployment writes the audit log; each
-worker warms up on import.
+Logging is configured here first (JSON lines on stderr, cds_service/logging_setup.py), so that every
+deployment writes the audit log; each worker then builds its app and warms up on import.
+A configuration the service cannot run with is one line on stderr and exit status 4, which makes
+gunicorn stop ("App failed to load") instead of restarting workers that would fail the same way.
 """
 
-from cds_service.config import Settings
+import sys
+
+from flask import Flask
+
+from cds_service import create_app
+from cds_service.config import Settings, StartupError
 from cds_service.logging_setup import configure_logging
+from cds_service.warmup import warm_up
 
-configure_logging(Settings.from_env().log_level)
+APP_LOAD_ERROR = 4  # gunicorn's exit status for "the application cannot be loaded"
 
-from cds_service import create_app  # noqa: E402  (after logging: start-up messages are JSON lines too)
-from cds_service.warmup import warm_up  # noqa: E402
 
-app = create_app()
-warm_up(app.config["NET_CDS"])
+def application() -> Flask:
+    """The app, warmed up; exits with one line naming the settings to fix when it cannot start."""
+    try:
+        configure_logging(Settings.from_env().log_level)
+        flask_app = create_app()
+    except StartupError as exc:
+        print(f"NET-CDS cannot start: {exc}", file=sys.stderr, flush=True)
+        sys.exit(APP_LOAD_ERROR)
+    warm_up(flask_app.config["NET_CDS"])
+    return flask_app
+
+
+app = application()

@@ -13,6 +13,7 @@ import re
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from cds_service.config import Settings
@@ -47,6 +48,7 @@ class HookCall:
     fhir_server: str | None
     access_token: str | None
     draft_orders: dict | None = None
+    as_of: date | None = None  # evaluate as of this date (None: the current date)
 
 
 def _bundle_resources(bundle: dict, record: PatientRecord | None = None,
@@ -111,7 +113,7 @@ def _add_all(record: PatientRecord, resources: list[tuple[dict, str | None]], ke
 
 def gather_record(service: CdsService, call: HookCall, settings: Settings) -> PatientRecord:
     """The patient's data for this call, or PreconditionFailed when required data cannot be had."""
-    record = PatientRecord(patient_id=call.patient_id)
+    record = PatientRecord(patient_id=call.patient_id, as_of=call.as_of)
     deadline = time.monotonic() + settings.fhir_total_timeout  # for every fallback request of this call
     to_fetch: list[PrefetchQuery] = []
     for query in service.queries:

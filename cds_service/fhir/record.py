@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal
 
 from cds_service.profile.model import DataQualityNote
@@ -22,6 +23,7 @@ class PatientRecord:
 
     patient_id: str
     resources: list[dict] = field(default_factory=list)
+    as_of: date | None = None  # the date the record is evaluated as of (the request's); None: the current date
     draft_orders: list[dict] = field(default_factory=list)  # order-sign context.draftOrders entries
     key_outcomes: dict[str, KeyOutcome] = field(default_factory=dict)
     notes: list[DataQualityNote] = field(default_factory=list)

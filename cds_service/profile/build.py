@@ -229,8 +229,9 @@ def collect(record: PatientRecord, today: date) -> Collected:
 
 
 def build_profile(record: PatientRecord, today: date | None = None) -> PatientProfile:
-    """The patient profile (sections 2 and 3) of one record, every value with its provenance."""
-    today = today or date.today()
+    """The patient profile (sections 2 and 3) of one record, every value with its provenance, as of
+    `today`, else the record's as-of date (the hook request's), else the current date."""
+    today = today or record.as_of or date.today()
     c = collect(record, today)
     p = PatientProfile(patient_id=record.patient_id, as_of=today.isoformat())
     p.notes.extend(record.notes)

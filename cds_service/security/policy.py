@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cds_service.config import Settings, StartupError  # noqa: F401  (StartupError: re-exported)
+from cds_service.config import Settings, StartupError, production_missing
+
+__all__ = ["ALGORITHMS", "AuthPolicy", "StartupError"]
 
 # Asymmetric only: CDS Hooks 2.0 forbids `none` and every symmetric (HMAC) algorithm.
 ALGORITHMS: tuple[str, ...] = ("ES384", "RS384", "ES256", "RS256", "ES512", "RS512", "PS256", "PS384", "PS512")
@@ -35,11 +37,18 @@ class AuthPolicy:
             raise StartupError(f"NET_CDS_AUTH must be 'required' or 'disabled', not {mode!r}.")
         if mode == "disabled":
             return cls(required=False)
+        missing = []
         if not settings.trusted_issuers:
-            raise StartupError("Authentication is required but NET_CDS_TRUSTED_ISSUERS is empty.")
+            missing.append("NET_CDS_TRUSTED_ISSUERS (the EHRs' JWT issuers)")
         if not (settings.jwks_file or settings.jwks_urls or settings.allowed_jku or settings.issuer_jwks):
-            raise StartupError("Authentication is required but no keys are configured: set NET_CDS_JWKS_FILE, "
-                               "NET_CDS_JWKS_URL, NET_CDS_ALLOWED_JKU or NET_CDS_ISSUER_JWKS.")
+            missing.append("NET_CDS_JWKS_FILE, NET_CDS_JWKS_URL, NET_CDS_ALLOWED_JKU or NET_CDS_ISSUER_JWKS "
+                           "(their public keys)")
+        if missing:
+            missing += production_missing(settings)  # one message names everything production still needs
+            why = "NET_CDS_AUTH=required" if settings.auth else f"NET_CDS_ENV={settings.environment}"
+            raise StartupError(f"Authentication is required ({why}) but not configured; set "
+                               f"{' and '.join(missing)}. See docs/configuration-security.md; for the local "
+                               "demo, leave NET_CDS_ENV unset.")
         for issuer, path in settings.issuer_jwks:
             if issuer not in settings.trusted_issuers:
                 raise StartupError(f"NET_CDS_ISSUER_JWKS pins keys for {issuer!r}, which is not in "

@@ -48,7 +48,7 @@ TOPICS = {
 }
 SUGGESTION_KINDS = {"create:ServiceRequest", "update:MedicationRequest", "delete:MedicationRequest"}
 EXPECTATION_KEYS = {"rule", "hook", "today", "draft", "expect_topics", "expect_any_topics", "absent_topics",
-                    "expect_rules", "no_cards", "indicators", "suggestions", "hostile", "why"}
+                    "expect_rules", "no_cards", "indicators", "suggestions", "hostile", "why", "profile_card"}
 UNDATED_TYPES = {"Patient", "Medication"}
 DATE_FIELDS = ("effectiveDateTime", "effectivePeriod", "onsetDateTime", "recordedDate", "authoredOn",
                "performedDateTime", "performedPeriod", "occurrenceDateTime", "dateAsserted", "issued", "date")
