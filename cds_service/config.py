@@ -86,6 +86,7 @@ class Settings:
     fhir_query_budget: int = 40  # NET_CDS_FHIR_QUERY_BUDGET: HTTP requests per hook call
     fhir_max_call_bytes: int = 48 * 1024 * 1024  # NET_CDS_FHIR_MAX_CALL_BYTES: FHIR answer bytes per hook call
     fhir_max_resources: int = 20_000  # NET_CDS_FHIR_MAX_RESOURCES: resources from FHIR searches per hook call
+    fhir_allow_loopback: bool = False  # NET_CDS_FHIR_ALLOW_LOOPBACK: a FHIR host name may resolve to loopback
     fhir_workers: int = 12  # NET_CDS_FHIR_WORKERS: parallel fallback requests (12: a whole patient-view call at once)
     cors_origins: tuple[str, ...] = ("https://sandbox.cds-hooks.org",)  # NET_CDS_CORS_ORIGINS
     max_body_bytes: int = 8 * 1024 * 1024  # NET_CDS_MAX_BODY_BYTES
@@ -126,6 +127,7 @@ class Settings:
             fhir_query_budget=_number(env, "NET_CDS_FHIR_QUERY_BUDGET", "40", int),
             fhir_max_call_bytes=_number(env, "NET_CDS_FHIR_MAX_CALL_BYTES", str(48 * 1024 * 1024), int),
             fhir_max_resources=_number(env, "NET_CDS_FHIR_MAX_RESOURCES", "20000", int),
+            fhir_allow_loopback=_bool(get("NET_CDS_FHIR_ALLOW_LOOPBACK", "false")),
             fhir_workers=_number(env, "NET_CDS_FHIR_WORKERS", "12", int),
             # production allows no browser origin unless one is configured (the sandbox is a third-party site)
             cors_origins=_split(get("NET_CDS_CORS_ORIGINS", "" if production else "https://sandbox.cds-hooks.org")),
