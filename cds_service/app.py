@@ -13,10 +13,12 @@ from cds_service.feedback import blueprint as feedback
 from cds_service.feedback.recording import EXTENSION_KEY as FEEDBACK_STORE
 from cds_service.feedback.store import open_feedback_store
 from cds_service.json_codec import FastJSONProvider
+from cds_service.request_id import install_request_id
 from cds_service.security import install_auth
-from cds_service.web import discovery, hooks
+from cds_service.web import discovery, hooks, operations
 from cds_service.web.errors import register_error_handlers
 from cds_service.web.headers import install_response_headers
+from cds_service.web.operations import READINESS_CHECKS
 
 
 def allow_timing(app: Flask, origins: tuple[str, ...]) -> None:
@@ -52,18 +54,19 @@ def create_app(config: Settings | dict | None = None) -> Flask:
              expose_headers=["Server-Timing"], max_age=600)
         allow_timing(app, settings.cors_origins)
     register_error_handlers(app)
-    # security, audit and feedback (docs/configuration-security.md): audit first, so 401s are logged too
+    # request id first (every later log line carries it), then security, audit and feedback
+    # (docs/configuration-security.md): audit before auth, so 401s are logged too
+    install_request_id(app)
     install_audit(app)
     policy = install_auth(app, settings)
     check_production(settings)
     install_response_headers(app, policy.required, settings.max_body_bytes)
-    app.extensions[FEEDBACK_STORE] = open_feedback_store(settings.feedback_db, settings.data_dir)
+    store = open_feedback_store(settings.feedback_db, settings.data_dir)
+    app.extensions[FEEDBACK_STORE] = store
+    if hasattr(store, "reachable"):  # a shared database: readiness reports whether it answers
+        app.extensions.setdefault(READINESS_CHECKS, {})["feedback-database"] = store.reachable
+    app.register_blueprint(operations.bp)  # /healthz, /livez, /readyz, /metrics
     app.register_blueprint(discovery.bp)
     app.register_blueprint(hooks.bp)
     app.register_blueprint(feedback.bp)
-
-    @app.get("/healthz")
-    def healthz() -> dict:
-        return {"status": "ok"}
-
     return app

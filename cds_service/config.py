@@ -106,8 +106,13 @@ class Settings:
     jwt_require_sub: bool = True  # NET_CDS_JWT_REQUIRE_SUB: refuse tokens without `sub` (the 2.0 example has none)
     jwt_leeway: float = 60.0  # NET_CDS_JWT_LEEWAY: seconds of clock skew tolerated on exp/iat
     jwt_max_lifetime: float = 3600.0  # NET_CDS_JWT_MAX_LIFETIME: longest exp - now accepted, seconds
-    jti_db: str = ""  # NET_CDS_JTI_DB: "memory" or a SQLite path ("": var/jti.sqlite3 in data_dir)
+    jti_db: str = ""  # NET_CDS_JTI_DB: "memory", a SQLite path or a postgresql:// URL ("": var/jti.sqlite3)
     feedback_db: str = ""  # NET_CDS_FEEDBACK_DB: SQLite path or postgresql:// URL ("": var/feedback.sqlite3)
+    # --- running as a fleet (README "Deploying") ---
+    jti_fallback: str = "local"  # NET_CDS_JTI_FALLBACK: local | refuse, when a PostgreSQL jti cache is down
+    jti_host_db: str = ""  # NET_CDS_JTI_HOST_DB: the host's SQLite cache for that fallback ("": var/jti.sqlite3)
+    trusted_proxy: bool = False  # NET_CDS_TRUSTED_PROXY: behind deploy/ nginx (it sets X-Request-Id itself)
+    metrics_token: str = ""  # NET_CDS_METRICS_TOKEN: bearer token for /metrics ("": loopback callers only)
     extra: Mapping[str, str] = field(default_factory=dict)  # other NET_CDS_* settings, by name
 
     @classmethod
@@ -149,6 +154,10 @@ class Settings:
             jwt_max_lifetime=_number(env, "NET_CDS_JWT_MAX_LIFETIME", "3600", float),
             jti_db=get("NET_CDS_JTI_DB", "").strip(),
             feedback_db=get("NET_CDS_FEEDBACK_DB", "").strip(),
+            jti_fallback=get("NET_CDS_JTI_FALLBACK", "local").strip().lower(),
+            jti_host_db=get("NET_CDS_JTI_HOST_DB", "").strip(),
+            trusted_proxy=_bool(get("NET_CDS_TRUSTED_PROXY", "false")),
+            metrics_token=get("NET_CDS_METRICS_TOKEN", "").strip(),
             extra={k: v for k, v in env.items() if k.startswith("NET_CDS_")},
         )
         return settings

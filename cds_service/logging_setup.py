@@ -1,7 +1,8 @@
 """Logging for every way the service starts (wsgi.py for gunicorn, `net-cds serve`): JSON lines on stderr.
 
 One module owns the configuration so that later fields (a request id, say) are added in one place.
-Each record is one JSON object: ts, level, logger, message. An audit line (logger cds_service.audit)
+Each record is one JSON object: ts, level, logger, message, and request_id while a request is being
+handled (cds_service/request_id.py). An audit line (logger cds_service.audit)
 is already a JSON object: it is written as it is, so each request is exactly one parseable line.
 """
 
@@ -25,6 +26,8 @@ class JsonLineFormatter(logging.Formatter):
             return message
         entry = {"ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
                  .replace("+00:00", "Z"), "level": record.levelname, "logger": record.name, "message": message}
+        if getattr(record, "request_id", None):  # set by cds_service/request_id.py's record factory
+            entry["request_id"] = record.request_id
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, separators=(",", ":"), default=str)

@@ -21,12 +21,14 @@ _CACHE: dict[str, object] = {}
 
 NEC_FORBIDDEN_OPTIONS = {"ssa", "ssa-hormone-only", "ssa-indolent", "ssa-dose-escalation", "ssa-syndrome",
                          "ssa-escalation", "ssa-insulinoma-sstr-positive", "everolimus", "everolimus-insulinoma",
-                         "sunitinib", "prrt-ssa", "prrt-retreatment-ssa", "liver-directed-ssa"}
+                         "sunitinib", "cabozantinib", "prrt-ssa", "prrt-retreatment-ssa", "prrt-ssa-netter-2",
+                         "liver-directed-ssa"}
 NEC_FORBIDDEN_TOPICS = {"ssa-first-line", "prrt-first-line", "prrt-after-ssa", "after-prrt", "targeted-first-line",
                         "targeted-later-line", "after-ssa-pnet", "ssa-syndrome-control", "hormone-control",
                         "g3-net-first-line", "sstr-negative-pnet", "cytoreduction-first-line"}
-PRRT_OPTIONS = {"prrt-ssa", "prrt-retreatment-ssa"}
-CHEMO_OPTIONS = {"captem", "chemotherapy-pnet", "platinum-etoposide", "platinum-irinotecan"}
+PRRT_OPTIONS = {"prrt-ssa", "prrt-retreatment-ssa", "prrt-ssa-netter-2"}
+CHEMO_OPTIONS = {"captem", "chemotherapy-pnet", "platinum-etoposide", "platinum-irinotecan", "nec-folfiri-folfox",
+                 "nec-temozolomide"}
 STOP_PPI = re.compile(r"\b(stop|hold|withhold|discontinue|withdraw|off)\s+(the\s+)?(PPI|proton pump)", re.I)
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 FHIR_REF = re.compile(r"[A-Z][A-Za-z]+/[^/\s]+")
@@ -75,7 +77,7 @@ def test_invariant_1_nec_is_never_offered_ssa_everolimus_sunitinib_or_prrt(inp: 
                 assert a["type"] != "create" or a["resource"]["resourceType"] != "MedicationRequest"
     # order-sign: a drafted SSA / everolimus / sunitinib / PRRT for a NEC is never left without an alert
     for order in out.profile.draft_orders:
-        if order.therapy in ("ssa", "everolimus", "sunitinib", "prrt") and inp.hook == "order-sign" \
+        if order.therapy in ("ssa", "everolimus", "sunitinib", "cabozantinib", "prrt") and inp.hook == "order-sign" \
                 and out.profile.in_scope:
             alerts = [f for f in out.findings if f.order_ref == order.reference
                       and f.indicator in ("warning", "critical")]

@@ -87,6 +87,11 @@ def serve(args: argparse.Namespace) -> int:
         return 0
     from gunicorn.app.base import BaseApplication
 
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # one fresh metrics folder for this run's workers
+        import tempfile
+
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="net-cds-metrics-")
+
     from cds_service import gunicorn_conf
 
     class _Gunicorn(BaseApplication):

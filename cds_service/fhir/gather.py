@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from cds_service import metrics
 from cds_service.config import Settings
 from cds_service.fhir.fallback import FetchError, FhirFetcher
 from cds_service.fhir.outbound import OutboundBlocked
@@ -137,11 +138,16 @@ def gather_record(service: CdsService, call: HookCall, settings: Settings) -> Pa
             _add_all(record, [(value, None)], query.key)
             record.key_outcomes[query.key] = "prefetch"
 
+    metrics.observe_prefetch_missing(service.id, [q.key for q in to_fetch if q.key not in call.prefetch
+                                                  or call.prefetch[q.key].get("resourceType") == "OperationOutcome"])
     fetcher = _fetcher(call, settings, deadline) if to_fetch or call.fhir_server else None
-    if to_fetch:
-        _fetch_missing(record, to_fetch, fetcher, call, settings, deadline)
-    _add_draft_orders(record, call.draft_orders)
-    _resolve_medications(record, fetcher, settings, deadline)
+    try:
+        if to_fetch:
+            _fetch_missing(record, to_fetch, fetcher, call, settings, deadline)
+        _add_draft_orders(record, call.draft_orders)
+        _resolve_medications(record, fetcher, settings, deadline)
+    finally:
+        metrics.observe_fallback(service.id, record.fallback_requests, record.fallback_failures)
     return record
 
 
@@ -187,6 +193,8 @@ def _fetch_missing(record: PatientRecord, queries: list[PrefetchQuery], fetcher:
     pool = _pool(settings)
     futures = {pool.submit(_fetch_one, fetcher, q, call.patient_id): q for q in fallback_queries(queries)}
     done, _ = wait(futures, timeout=max(0.0, deadline - time.monotonic()))
+    record.fallback_requests += len(futures)
+    record.fallback_failures += sum(1 for f in futures if f not in done or f.exception() is not None)
     failed: list[tuple[PrefetchQuery, str]] = []
     for future, query in futures.items():
         members = [by_key[key] for key in query.keys]
@@ -265,6 +273,9 @@ def _resolve_medications(record: PatientRecord, fetcher: FhirFetcher | Exception
     started = time.perf_counter()
     done, _ = wait(reads.values(), timeout=max(0.0, deadline - time.monotonic()))
     record.medication_reads = (len(reads), (time.perf_counter() - started) * 1000)
+    record.fallback_requests += len(reads)
+    record.fallback_failures += sum(1 for f in reads.values() if f not in done or f.exception() is not None
+                                    or not f.result())
     for target, future in reads.items():
         if future not in done:
             future.cancel()

@@ -29,6 +29,8 @@ class PatientRecord:
     notes: list[DataQualityNote] = field(default_factory=list)
     fetch_ms: dict[str, float] = field(default_factory=dict)  # fallback request label -> its wall time (ms)
     medication_reads: tuple[int, float] | None = None  # Medication reads after the searches: (count, wall ms)
+    fallback_requests: int = 0  # FHIR requests made for this call (metrics)
+    fallback_failures: int = 0  # of which failed or timed out
     _by_type: dict[str, list[dict]] = field(default_factory=dict, repr=False)
     _by_ref: dict[str, dict] = field(default_factory=dict, repr=False)
 

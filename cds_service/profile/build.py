@@ -280,7 +280,8 @@ def _derive(p: PatientProfile, record: PatientRecord, c: Collected, today: date)
     p.symptomatic = _symptomatic(p.symptoms_observed, p.functional_syndrome)
 
     mets = [h.source for h in c.conditions if h.metastases]
-    p.stage = disease.stage_fact(mets, c.resections, remission)
+    resections = [r for r in c.resections if disease.resection_counts(r, p.primary_site.value)]
+    p.stage = disease.stage_fact(mets, resections, remission)
     if p.stage.value == "resected" and mets:
         p.metastatic = Fact(False, None, p.stage.date, p.stage.sources, p.stage.notes)
         p.liver_metastases = Fact(False, None, p.stage.date, p.stage.sources, p.stage.notes)

@@ -26,6 +26,9 @@ class AuthPolicy:
     leeway: float = 60.0
     max_lifetime: float = 3600.0
     jti_db: str = "memory"
+    jti_host_db: str | None = None  # the host's SQLite cache: the fallback of a PostgreSQL jti cache
+    jti_fallback: str = "local"
+    trusted_proxy: bool = False
     public_base_url: str | None = None
     require_sub: bool = True
     issuer_jwks: tuple[tuple[str, Path], ...] = ()
@@ -61,7 +64,10 @@ class AuthPolicy:
             raise StartupError("NET_CDS_JWT_LEEWAY must be between 0 and 300 seconds.")
         if not 0 < settings.jwt_max_lifetime <= 86400:
             raise StartupError("NET_CDS_JWT_MAX_LIFETIME must be between 1 and 86400 seconds.")
-        jti_db = settings.jti_db or str(settings.data_dir / "var" / "jti.sqlite3")
+        if settings.jti_fallback not in ("local", "refuse"):
+            raise StartupError("NET_CDS_JTI_FALLBACK must be 'local' or 'refuse'.")
+        host_db = settings.jti_host_db or str(settings.data_dir / "var" / "jti.sqlite3")
+        jti_db = settings.jti_db or host_db
         return cls(
             required=True,
             trusted_issuers=frozenset(settings.trusted_issuers),
@@ -72,6 +78,9 @@ class AuthPolicy:
             leeway=settings.jwt_leeway,
             max_lifetime=settings.jwt_max_lifetime,
             jti_db=jti_db,
+            jti_host_db=host_db,
+            jti_fallback=settings.jti_fallback,
+            trusted_proxy=settings.trusted_proxy,
             public_base_url=settings.public_base_url.rstrip("/") if settings.public_base_url else None,
             require_sub=settings.jwt_require_sub,
             issuer_jwks=tuple(settings.issuer_jwks),

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from marshmallow import ValidationError
 
-from cds_service import json_codec
+from cds_service import json_codec, metrics
 from cds_service.config import Settings
 from cds_service.feedback.recording import record_issued_cards
 from cds_service.fhir.gather import HookCall, gather_record
@@ -159,6 +159,7 @@ def _issued_cards(service_id: str, profile: PatientProfile) -> list[dict]:
         topic = ((card.get("source") or {}).get("topic") or {}).get("code") if isinstance(card, dict) else None
         log.error("dropped invalid card (service=%s topic=%s): %s", service_id, topic, "; ".join(errors))
     g.audit["topics"] = [((c.get("source") or {}).get("topic") or {}).get("code") for c in cards]
+    metrics.observe_cards(service_id, cards)
     record_issued_cards(service_id, g.audit["hookInstance"], cards)  # feedback: card uuid -> topic
     return cards
 

@@ -95,7 +95,7 @@ def test_conditional_card_shows_branches_and_what_decides() -> None:
 def test_addenda_are_rendered_inside_the_next_step_card() -> None:
     c = card(render(SITUATIONS["gi-progressing"][0]), "prrt-after-ssa")
     assert "**PRRT eligibility.**" in c["detail"] and "Karnofsky &gt; 50: unknown" in c["detail"]
-    assert "**Liver-directed option.**" in c["detail"] and "**The SSA when changing treatment.**" in c["detail"]
+    assert "**Liver-directed option.**" in c["detail"] and "**The SSA alongside the next treatment.**" in c["detail"]
     assert "GI-" not in c["detail"] and "X-7" not in c["detail"] and "decision model" not in c["detail"]
     assert c["extension"]["org.net-cds.card"]["rules"] == ["GI-6", "X-7", "GI-9", "GI-11"]
 

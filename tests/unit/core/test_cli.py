@@ -27,7 +27,7 @@ def test_samples_list_names_every_sample(capsys):
 def test_call_patient_view_on_a_sample_prints_cards(capsys):
     assert main(["call", "patient-view", "--patient", "net-si-progressing-on-ssa"]) == 0
     out = capsys.readouterr().out
-    assert "1. [INFO] GI NET progressing on SSA" in out and "topic: prrt-after-ssa" in out  # GI-6, first
+    assert "1. [INFO] GI NET progressing after SSA" in out and "topic: prrt-after-ssa" in out  # GI-6, first
     assert "topic: net-profile" not in out  # the profile card is off by default
 
 
