@@ -37,7 +37,7 @@ def application() -> Flask:
     except StartupError as exc:
         print(f"NET-CDS cannot start: {exc}", file=sys.stderr, flush=True)
         sys.exit(APP_LOAD_ERROR)
-    warm_up(flask_app.config["NET_CDS"])
+    warm_up(flask_app)
     return flask_app
 
 

@@ -67,6 +67,7 @@ ICD = {
     "N18.31": "Chronic kidney disease, stage 3a",
     "D68.9": "Coagulation defect, unspecified",
     "K21.9": "Gastro-esophageal reflux disease without esophagitis",
+    "K29.40": "Chronic atrophic gastritis without bleeding",
 }
 
 SNOMED = {
@@ -2037,6 +2038,16 @@ def model_v2_rule_vignettes() -> list[Vignette]:
     pet(v)
     v.draft().order("lanreotide", "lanreotide", timing=every_4_weeks(), dose="120 mg deep SC every 4 weeks")
     out.append(v.expects(["ssa-nec"], [], indicators={"ssa-nec": warn}))
+
+    v = Vignette("O-PPI-2-atrophic-gastritis", "O-PPI-2", "Gastric NET with chronic atrophic gastritis (type 1 "
+                 "setting) and a recent CgA, omeprazole drafted: no CgA note (CgA already uninterpretable)",
+                 "order-sign")
+    gi_net(v, 1, icd="C7A.092", site="stomach", liver=False)
+    v.patient.condition("atrophic-gastritis", "K29.40", onset="2025-11-03")
+    v.patient.lab("cga", 410, "2026-09-01", "H")
+    v.patient.lab("gastrin", 880, "2026-09-01", "H")
+    v.draft().order("omeprazole", "omeprazole", timing=daily(1), dose="20 mg by mouth once daily")
+    out.append(v.expects([], ["ppi-cga-confound", "ppi-zes-workup"], no_cards=True))
 
     v = Vignette("O-PPI-1-renewal", "O-PPI-1", "pNET already on omeprazole, no gastrin on record, omeprazole "
                  "renewal drafted: no ZES-workup card (a specialist's question on a PPI)", "order-sign")

@@ -74,6 +74,12 @@ def serve(args: argparse.Namespace) -> int:
         print(f"net-cds serve: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    if not args.dev:  # the workers' metrics go to one folder (a fresh one for this run unless configured)
+        import tempfile
+
+        from cds_service.metrics import MULTIPROCESS_ENV, use_multiprocess_dir
+
+        use_multiprocess_dir(os.environ.get(MULTIPROCESS_ENV) or tempfile.mkdtemp(prefix="net-cds-metrics-"))
     problem = _startup_problem(args)
     if problem:
         print(f"net-cds serve: {problem}", file=sys.stderr)
@@ -86,11 +92,6 @@ def serve(args: argparse.Namespace) -> int:
         create_app().run(host=args.host, port=args.port, debug=False, use_reloader=False)
         return 0
     from gunicorn.app.base import BaseApplication
-
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # one fresh metrics folder for this run's workers
-        import tempfile
-
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="net-cds-metrics-")
 
     from cds_service import gunicorn_conf
 

@@ -122,6 +122,11 @@ class FeedbackStore(ABC):
                     db.execute(statement)
             self._ready = True
 
+    def prepare(self) -> None:
+        """Create the tables and open this thread's connection now (the worker warm-up calls it), so
+        that the first hook call does not pay for it."""
+        self._ensure_schema()
+
     def record_issued(self, service_id: str, hook_instance: str, cards: Sequence[IssuedCard]) -> None:
         """Remember the cards of one hook response (a uuid already known is kept as first issued)."""
         if not cards:

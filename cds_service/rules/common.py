@@ -253,9 +253,10 @@ def add_fact(f: Finding, p: PatientProfile, name: str) -> None:
                          "PRRT response duration (date of progression vs last PRRT)")
     elif name == "men1":
         f.add_facts(shown("MEN1", p.men1))
-    elif name == "comorbidities":
+    elif name == "comorbidities":  # those that weigh in the choice of a targeted agent (P-5)
+        flags = comorbidity_flags(p)
         for key, fact in sorted(p.comorbidities.items()):
-            if fact.value:
+            if fact.value and (key in flags["sunitinib"] or key in flags["everolimus"]):
                 f.add_facts(shown(f"Comorbidity: {{arg}}|{key}", fact))
 
 

@@ -15,6 +15,7 @@ from cds_service.rules.common import (
     active,
     add_fact,
     add_therapy_fact,
+    comorbid,
     exposed,
     favoured_agents,
     nec_check,
@@ -132,10 +133,13 @@ def _cga_within_12_months(p: PatientProfile) -> bool:
       suppress=gastrinoma_suppression)
 def o_ppi_2(p: PatientProfile, order: DraftOrder) -> Check:
     """PPI drafted for a NEN patient followed with CgA (measured in the last 12 months), not a
-    gastrinoma, not a renewal of an active PPI (CgA is already read on it): a PPI raises CgA; note it
-    when reading CgA (Korse 2011). Suppressed in gastrinoma."""
+    gastrinoma, not a renewal of an active PPI (CgA is already read on it), no atrophic gastritis (CgA
+    already uninterpretable, the setting of a type 1 gastric NET): a PPI raises CgA; note it when reading
+    CgA (Korse 2011). Suppressed in gastrinoma."""
     return all_of(_nen(p), check("CgA measured in the last 12 months", _cga_within_12_months(p)),
-                  _not_a_renewal(p))
+                  _not_a_renewal(p),
+                  check("no atrophic gastritis (CgA already uninterpretable, as in a type 1 gastric NET)",
+                        not comorbid(p, "atrophic-gastritis")))
 
 
 # --------------------------------------------------------------------------------------- O-PPI-3
@@ -193,10 +197,14 @@ def o_ssa_1(p: PatientProfile, order: DraftOrder) -> Check:
 def _build_o_ssa_2(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
     negative = p.sstr_status.value == "negative"
     f = _order_finding("O-SSA-2", p, order, indicator="critical" if negative else "warning",
-                       params={"sstr": p.sstr_status.value or "unknown"})
+                       params={"sstr": p.sstr_status.value or "unknown", "glucose_low": p.glucose_low.value is True,
+                               "long_acting": order.long_acting})
     add_fact(f, p, "functional")
     add_fact(f, p, "sstr")
-    f.add_facts(shown_lab("Glucose", lab(p, "glucose")))
+    if p.lowest_recent_glucose.known:
+        f.add_facts(shown("Lowest glucose (30 days)", p.lowest_recent_glucose))
+    else:
+        f.add_facts(shown_lab("Glucose", lab(p, "glucose")))
     return f
 
 

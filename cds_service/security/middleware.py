@@ -18,6 +18,7 @@ from cds_service.security.jwks import KeyFetchError, KeyStore
 from cds_service.security.jwt_auth import AuthError, TokenVerifier, bearer_token
 from cds_service.security.policy import AuthPolicy, StartupError
 from cds_service.security.replay import open_replay_cache
+from cds_service.warmup import is_warm_up
 from cds_service.web.errors import unauthorized
 from cds_service.web.operations import READINESS_CHECKS
 
@@ -74,8 +75,8 @@ def install_auth(app: Flask, settings: Settings) -> AuthPolicy:
 
     @app.before_request
     def _authenticate() -> Response | None:
-        if request.method == "OPTIONS" or not is_protected(request.path):
-            return None
+        if request.method == "OPTIONS" or not is_protected(request.path) or is_warm_up(request.environ):
+            return None  # the warm-up: an in-process call no network request can pose as (cds_service/warmup.py)
         # Behind the trusted proxy, X-Request-Id is the proxy's own id, the same when it retries a call on
         # another replica: that retry keeps its token (security/replay_postgres.py).
         retry_key = request.headers.get("X-Request-Id") if policy.trusted_proxy else None

@@ -254,6 +254,28 @@ def test_O_PPI_2_renewal_gets_no_cga_note() -> None:
     assert "O-PPI-2" not in [f.rule_id for f in cards(p, "order-sign")]
 
 
+def test_O_PPI_2_no_cga_note_with_atrophic_gastritis() -> None:
+    from tests.unit.rules.rule_profiles import lab
+    labs = {"cga": (lab("cga", 240, "2026-08-01"),)}
+    p = profile(site="stomach", labs=labs, draft_orders=(draft("ppi", "omeprazole 20 mg"),),
+                comorbidities={"atrophic-gastritis": fact(True, "Condition/cag-1")})
+    assert "O-PPI-2" not in [f.rule_id for f in cards(p, "order-sign")]
+    p = profile(site="stomach", labs=labs, draft_orders=(draft("ppi", "omeprazole 20 mg"),))
+    assert "O-PPI-2" in [f.rule_id for f in cards(p, "order-sign")]
+
+
+def test_O_PPI_2_atrophic_gastritis_is_read_from_k29_4() -> None:
+    p = fhir.profile(fhir.condition("C7A.092"), fhir.condition("K29.40"))
+    assert p.comorbidities["atrophic-gastritis"].value is True
+
+
+def test_O_SSA_2_long_acting_ssa_for_insulinoma_with_low_glucose_says_short_acting_first() -> None:
+    p = pnet(functional="insulinoma", ki67=4, glucose_low=fact(True, "Observation/glu-1", "2026-10-28"),
+             draft_orders=(draft("ssa", "octreotide LAR 30 mg", long_acting=True),))
+    text = detail(p, "O-SSA-2", "order-sign")
+    assert "short-acting" in text and "not with this long-acting form" in text and "54 mg/dL" in text
+
+
 def test_O_SSA_5_washout_is_before_each_dose() -> None:
     prrt = therapy("prrt", active=False, start="2026-10-01", planned=("2026-11-20",), ref="ServiceRequest/prrt-1")
     p = profile(therapies=(prrt,), draft_orders=(draft("ssa", "octreotide LAR 30 mg", long_acting=True),))
