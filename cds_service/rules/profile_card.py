@@ -8,7 +8,16 @@ date and FHIR reference of each value, and the data-quality notes a reader shoul
 from __future__ import annotations
 
 from cds_service.profile.model import PatientProfile
-from cds_service.rules.common import add_core_facts, add_fact, new_finding, select_pathway
+from cds_service.rules.common import (
+    add_core_facts,
+    add_fact,
+    add_suspected_facts,
+    is_minor,
+    new_finding,
+    select_pathway,
+    suspected,
+    suspected_missing,
+)
 from cds_service.rules.findings import Check, Finding, all_of, check, shown, shown_criterion
 from cds_service.rules.registry import rule
 
@@ -78,3 +87,37 @@ def scope_1(p: PatientProfile) -> Check:
     """A NEN outside the service's scope (lung/thymic NET, pheochromocytoma/paraganglioma, Merkel
     cell) gets only this info card saying so, never therapy advice (model section 1)."""
     return all_of(check("NEN present", p.nen_status != "none"), check("out of scope", not p.in_scope))
+
+
+def _build_scope_2(p: PatientProfile, c: Check) -> Finding:
+    f = new_finding("SCOPE-2")
+    f.add_facts(shown("Age", p.age), shown("Primary site", p.primary_site))
+    return f
+
+
+@rule("SCOPE-2", hook="patient-view", kind="scope", topic="net-profile", group="profile", seeds=(),
+      guidelines=("esmo-2020",), build=_build_scope_2, exclusive=True)
+def scope_2(p: PatientProfile) -> Check:
+    """A patient under 18 (Patient.birthDate) with a NEN: the seeds are adult guidelines and paediatric
+    NET care is specialised, so this info card is the only patient-view card; on order-sign only the
+    warning and critical safety cards apply (model section 1). Unknown age is read as adult."""
+    return all_of(check("NEN present", p.nen_status != "none"), check("under 18", is_minor(p)))
+
+
+def _build_scope_3(p: PatientProfile, c: Check) -> Finding:
+    found = suspected(p, "nen")
+    f = new_finding("SCOPE-3", params={"verification": [s.verification for s in found]})
+    add_suspected_facts(f, found)
+    f.add_missing(*suspected_missing(found))
+    return f
+
+
+@rule("SCOPE-3", hook="patient-view", kind="scope", topic="net-profile", group="profile", seeds=(),
+      guidelines=("who-2019",), build=_build_scope_3)
+def scope_3(p: PatientProfile) -> Check:
+    """A neuroendocrine neoplasm recorded only as provisional, differential or unconfirmed, and no
+    confirmed one: not a NEN patient (section 2), so no NET advice; this info card names the unconfirmed
+    diagnosis and what confirms it (pathology with Ki-67). Choice where the model is silent: one info
+    card rather than silence, since the suspicion is exactly when a NET workup is being decided."""
+    return all_of(check("no confirmed NEN", p.nen_status == "none"),
+                  check("a NEN is suspected", bool(suspected(p, "nen"))))
