@@ -95,6 +95,7 @@ def card_extension(f: Finding, facts: list[FactLine], data: CardData) -> dict:
     rules = [f.rule_id] + [a.rule_id for a in f.addenda] + [b.rule_id for b in f.prechecks + f.branches]
     return {
         "rules": list(dict.fromkeys(rules)),
+        "kind": f.kind,
         "knowledgeBase": {"version": str(kb["version"]), "lastClinicalReview": str(kb["last_clinical_review"])},
         "conditional": f.conditional or None,
         "draftOrder": f.order_ref,
@@ -115,10 +116,10 @@ def _context(f: Finding, profile: PatientProfile, data: CardData, seen: set[tupl
     for a in f.addenda:
         keys += [k for k in a.guidelines if k not in keys]
     branches = [{"rule_id": b.rule_id, "when": data.rules[b.rule_id]["when"],
-                 "options": [data.options[o.key] for o in b.options]} for b in f.branches]
+                 "options": list(dict.fromkeys(data.option_name(o.key) for o in b.options))} for b in f.branches]
     prechecks = [{"rule_id": b.rule_id, "when": data.rules[b.rule_id]["when"],
                   "missing": [data.label(m) for m in b.missing],
-                  "options": [data.options[o.key] for o in b.options if o.key != "ssa"]}
+                  "options": [data.option_name(o.key) for o in b.options if o.key != "ssa"]}
                  for b in f.prechecks]
     deciders = [data.label(m) for m in dict.fromkeys(m for b in f.branches for m in b.missing)] or \
         [data.label(m) for m in f.missing]
@@ -128,8 +129,19 @@ def _context(f: Finding, profile: PatientProfile, data: CardData, seen: set[tupl
     all_facts = fact_lines(f.facts, data)
     if line is not None:  # the line's facts are not repeated below it, nor on later cards
         seen.update(line.covers)
-    shown = [x for x in all_facts if x.key not in seen and (x.label_key, x.date) not in seen]
-    seen.update(x.key for x in shown)
+    restates = set(data.fact_sources.get("restates") or ())
+    shown = []
+    for x in all_facts:
+        if x.key in seen or (x.label_key, x.date) in seen:
+            continue
+        if x.label_key in restates and any(("record", r, x.date) in seen for r in x.references):
+            continue  # the same record's value is already on the answer
+        if ("same", x.references, x.plain_value, x.date) in seen:
+            continue  # the same value of the same record under another name ("Functional status/syndrome")
+        shown.append(x)
+        seen.add(x.key)
+        seen.add(("same", x.references, x.plain_value, x.date))
+        seen.update(("record", r, x.date) for r in x.references)
     missing = [data.label(m) for m in f.missing]
     return {
         "f": f,
