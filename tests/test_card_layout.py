@@ -4,6 +4,8 @@ nothing a clinician cannot use. The medians are figures, not invariants: tools/c
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from tests.card_layout import fact_lines, internals, kind, leads, repeated_facts
@@ -62,3 +64,17 @@ def test_the_checks_can_fail() -> None:
     assert repeated_facts([{"detail": detail}, {"detail": detail}]) == ["- Ki-67: 7 % (pathology 2024-02-05)"]
     assert not leads([{"indicator": "info", "extension": {"org.net-cds.card": {"kind": "gap"}}},
                       {"indicator": "info", "extension": {"org.net-cds.card": {"kind": "next-step"}}}])
+
+
+SAMPLES = [i for i in INPUTS if i.id.startswith("sample:") and i.hook == "patient-view"]
+
+
+@pytest.mark.parametrize("inp", SAMPLES, ids=str)
+def test_with_the_profile_card_on_it_comes_last_short_and_without_internals(inp: Input) -> None:
+    answer = run(dataclasses.replace(inp, expectation={**(inp.expectation or {}), "profile_card": True})).cards
+    profiles = [i for i, c in enumerate(answer) if kind(c) == "profile"]
+    assert profiles in ([], [len(answer) - 1])
+    assert not repeated_facts(answer)
+    for card in answer:
+        assert len(card.get("detail", "")) <= MAX_DETAIL
+        assert not internals(card["summary"]) and not internals(card.get("detail", "")), card["detail"]

@@ -125,7 +125,7 @@ def _context(f: Finding, profile: PatientProfile, data: CardData, seen: set[tupl
         [data.label(m) for m in f.missing]
     addenda = [Markdown(_tidy(data.env.get_template(f"{a.template}.md.j2").render(p=a.params, f=a)))
                for a in f.addenda]
-    line = profile_line(profile, data) if f.kind == "next-step" else None
+    line = profile_line(profile, data) if f.kind in ("next-step", "profile") else None
     all_facts = fact_lines(f.facts, data)
     if line is not None:  # the line's facts are not repeated below it, nor on later cards
         seen.update(line.covers)

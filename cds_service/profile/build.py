@@ -11,9 +11,9 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
+from cds_service.bounded_cache import text_cache
 from cds_service.fhir.record import PatientRecord
 from cds_service.profile import conditions as cond
 from cds_service.profile import disease, eligibility, glucose, imaging, labs, medications, men1, pathology
@@ -63,7 +63,7 @@ class Collected:
 Handler = Callable[[dict[str, Any], PatientRecord, Collected, date], None]
 
 
-@lru_cache(maxsize=4096)
+@text_cache(maxsize=4096)
 def _observation_text_kind(text: str) -> str | None:
     """For an Observation with no known code: 'sstr', 'mitoses', 'ki67-lookalike' or None (cached by text)."""
     if not text:

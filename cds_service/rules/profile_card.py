@@ -43,7 +43,7 @@ def _build_x_9(p: PatientProfile, c: Check) -> Finding:
     notes = []
     # notes about a profile field the rules use come first (converted, approximate, rejected values)
     for n in sorted(p.notes, key=lambda n: n.field is None):
-        text = n.message + (f" ({n.reference})" if n.reference else "")
+        text = n.message  # the resource concerned is in the answer's data-quality extension, not the text
         if text not in notes:
             notes.append(text)
     f.params["notes"] = notes[:MAX_NOTES]
@@ -62,7 +62,7 @@ def headline(p: PatientProfile) -> str:
     elif p.stage.value and p.stage.value != "unknown":
         parts.append(p.stage.value)
     if p.functional_syndrome.value not in (None, "unknown", "nonfunctional"):
-        parts.append(str(p.functional_syndrome.value))
+        parts.append(str(p.functional_syndrome.value).replace("-", " "))
     if p.sstr_status.value not in (None, "unknown"):
         parts.append(f"SSTR {p.sstr_status.value}")
     return ", ".join(str(x) for x in parts if x)

@@ -57,7 +57,9 @@ def test_warm_up_passes_required_authentication_in_process_only(tmp_path, caplog
     jwks = tmp_path / "jwks.json"
     jwks.write_text(json.dumps({"keys": [jwk]}), encoding="utf-8")
     settings = Settings().with_overrides(environment="production", trusted_issuers=("https://ehr.test",),
-                                         jwks_file=jwks, jti_db="memory", feedback_db=str(tmp_path / "f.sqlite3"))
+                                         jwks_file=jwks, jti_db="memory", feedback_db=str(tmp_path / "f.sqlite3"),
+                                         public_base_url="https://cds.example.org",  # production needs both
+                                         allowed_fhir_servers=("https://ehr.example.org/fhir",))
     app = create_app(settings)
     with caplog.at_level(logging.WARNING, logger="cds_service.warmup"):
         assert warm_up(app) > 0
