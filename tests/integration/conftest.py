@@ -15,9 +15,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,11 +27,12 @@ from cds_service.config import REPO_ROOT, Settings
 from cds_service.fhir.upload import UploadError, upload_bundle
 from cds_service.samples import list_samples
 from cds_service.tiny_ehr import patient_id_of
+from tests.conftest import isolated
+from tests.integration.processes import start, stop
 
 SERVERS_SRC = Path(__file__).parent / "servers"
 INSTALL_DIR = Path(os.environ.get("NET_CDS_FHIR_SERVERS_DIR", REPO_ROOT / ".fhir-servers"))
 DATA_DIR = Path(__file__).parent / "data"
-START_TIMEOUT = 60.0
 IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 SERVER_NAMES = ("medplum", "sekmet")
 
@@ -74,7 +73,7 @@ class FhirTestServer:
     def get(self, path: str, **params: str) -> dict:
         """A JSON GET on the server with the token (for the tests' own checks)."""
         url = path if path.startswith("http") else f"{self.base_url}/{path}"
-        response = requests.get(url, params=params or None, timeout=10,
+        response = requests.get(url, params=params or None, timeout=60,
                                 headers={"Authorization": f"Bearer {self.token}", "Accept": "application/fhir+json"})
         response.raise_for_status()
         return response.json()
@@ -109,62 +108,16 @@ def unavailable(reason: str) -> None:
     pytest.skip(f"{reason}; run tests/integration/servers/install")
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _log_tail(log: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-def _start(name: str, command: list[str], cwd: Path, env: dict[str, str], base_url: str, token: str,
-           log: Path) -> FhirTestServer:
-    """Start a server process and wait until GET /metadata answers 200."""
-    handle = log.open("wb")
-    process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **env}, stdout=handle,
-                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    handle.close()
-    server = FhirTestServer(name, base_url, token, process, log)
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"{name} FHIR server exited with {process.returncode} on start:\n{_log_tail(log)}",
-                        pytrace=False)
-        try:
-            if requests.get(f"{base_url}/metadata", timeout=2).status_code == 200:
-                return server
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    _stop(server)
-    pytest.fail(f"{name} FHIR server did not answer /metadata within {START_TIMEOUT:g} s:\n{_log_tail(log)}",
-                pytrace=False)
-
-
-def _stop(server: FhirTestServer) -> None:
-    if server.process.poll() is None:
-        server.process.terminate()
-        try:
-            server.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait(timeout=10)
-
-
 def _serve(name: str, installed: Path, base_path: str, workdir: Path, env: dict[str, str]) -> FhirTestServer:
-    """Start `servers/serve NAME` (it execs the server, so the process is the server) on a free port."""
+    """Start `servers/serve NAME` (it execs the server, so the process is the server) on a free port and
+    wait, patiently, until GET /metadata answers 200."""
     if not installed.exists():
         unavailable(f"the {name} FHIR server is not installed ({installed} is missing)")
-    port = free_port()
     token = f"itest-{secrets.token_hex(12)}"
-    return _start(name, [str(SERVERS_SRC / "serve"), name], workdir,
-                  {"PORT": str(port), "TOKEN": token, "NET_CDS_FHIR_SERVERS_DIR": str(INSTALL_DIR), **env},
-                  f"http://127.0.0.1:{port}{base_path}", token, workdir / "server.log")
+    started = start(f"the {name} FHIR server", [str(SERVERS_SRC / "serve"), name], cwd=workdir,
+                    env={"TOKEN": token, "NET_CDS_FHIR_SERVERS_DIR": str(INSTALL_DIR), **env},
+                    ready_url=lambda port: f"http://127.0.0.1:{port}{base_path}/metadata", log=workdir / "server.log")
+    return FhirTestServer(name, f"http://127.0.0.1:{started.port}{base_path}", token, started.process, started.log)
 
 
 @pytest.fixture(scope="session")
@@ -173,7 +126,7 @@ def medplum_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FhirTes
     installed = INSTALL_DIR / "medplum" / "node_modules" / "@medplum" / "fhir-router"
     server = _serve("medplum", installed, "/fhir/R4", tmp_path_factory.mktemp("medplum"), {"PAGE_SIZE": "20"})
     yield server
-    _stop(server)
+    stop(server.process)
 
 
 @pytest.fixture(scope="session")
@@ -183,7 +136,7 @@ def sekmet_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FhirTest
     installed = INSTALL_DIR / "sekmet" / "venv" / "bin" / "sekmet"
     server = _serve("sekmet", installed, "/fhir", workdir, {"DATA_DIR": str(workdir)})
     yield server
-    _stop(server)
+    stop(server.process)
 
 
 @pytest.fixture(scope="session", params=SERVER_NAMES)
@@ -201,8 +154,9 @@ def fhir_server(request: pytest.FixtureRequest) -> FhirTestServer:
 
 
 def service_settings(server_url: str, **overrides: object) -> Settings:
-    """The service's settings for a call against `server_url`: only it allowlisted, short timeouts."""
-    values: dict[str, object] = {"allowed_fhir_servers": (server_url,), "fhir_timeout": 5.0,
-                                 "fhir_total_timeout": 15.0, "fhir_page_size": 100}
+    """The service's settings for a call against `server_url`: only it allowlisted, its databases in the
+    session's temporary folder, and timeouts a busy machine cannot break (a test of the timeouts sets its own)."""
+    values: dict[str, object] = {"allowed_fhir_servers": (server_url,), "fhir_timeout": 20.0,
+                                 "fhir_total_timeout": 40.0, "fhir_page_size": 100}
     values.update(overrides)
-    return Settings().with_overrides(**values)
+    return isolated(Settings().with_overrides(**values))

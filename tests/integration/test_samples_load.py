@@ -8,7 +8,8 @@ import responses
 from cds_service.cli import main
 from cds_service.fhir.upload import UploadError, dangling_references, to_transaction, upload_bundle
 from cds_service.samples import list_samples
-from tests.integration.conftest import KNOWN_SAMPLE_DEFECTS, FhirTestServer, free_port
+from tests.integration.conftest import KNOWN_SAMPLE_DEFECTS, FhirTestServer
+from tests.integration.processes import free_port
 
 SAMPLES = list_samples()
 
