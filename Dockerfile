@@ -12,7 +12,7 @@ WORKDIR /app
 
 COPY pyproject.toml README.md ./
 COPY cds_service ./cds_service
-RUN pip install --no-cache-dir . && rm -rf /root/.cache
+RUN pip install --no-cache-dir ".[postgres]" && rm -rf /root/.cache
 
 COPY mappings ./mappings
 COPY cards ./cards

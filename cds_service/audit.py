@@ -1,10 +1,11 @@
 """The audit log: one JSON line per request on the "cds_service.audit" logger.
 
-Fields: ts, method, path, status, latency_ms, and when known service, hookInstance, topics, cards,
+Fields: ts, request_id, method, path, status, latency_ms, and when known service, hookInstance, topics, cards,
 dataSource, fhir (number of fallback requests, the slowest one's ms), feedback (entries stored/duplicate),
 auth (ok / a failure code / absent when disabled), iss, jti, tenant.
 Never the JWT, never the FHIR access token, never prefetch or feedback contents.
-Handlers fill `flask.g.audit` (a dict) with the hook-level fields.
+Handlers fill `flask.g.audit` (a dict) with the hook-level fields. The same line feeds the hook
+latency histogram and call counter (cds_service/metrics.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import time
 from datetime import UTC, datetime
 
 from flask import Flask, Response, g, request
+
+from cds_service import metrics
 
 audit_log = logging.getLogger("cds_service.audit")
 
@@ -27,6 +30,7 @@ def _line(response: Response) -> dict:
     started = g.get("audit_started")
     entry: dict = {
         "ts": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "request_id": g.get("request_id"),
         "method": request.method,
         "path": request.path[:MAX_PATH_CHARS],
         "status": response.status_code,
@@ -56,7 +60,10 @@ def install_audit(app: Flask) -> None:
     @app.after_request
     def _log(response: Response) -> Response:
         try:
-            audit_log.info(json.dumps(_line(response), separators=(",", ":"), default=str))
+            entry = _line(response)
+            if request.endpoint == "hooks.call_service" and entry.get("service") and g.get("audit_started"):
+                metrics.observe_hook(entry["service"], response.status_code, time.perf_counter() - g.audit_started)
+            audit_log.info(json.dumps(entry, separators=(",", ":"), default=str))
         except Exception as exc:  # the audit line must never break the answer
             logging.getLogger(__name__).error("audit line not written: %s", type(exc).__name__)
         return response

@@ -5,9 +5,33 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from datetime import date
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class StartupError(RuntimeError):
+    """The configuration cannot be run safely; the message says which variable to fix."""
+
+
+def _date(name: str, value: str) -> date | None:
+    """An ISO date setting ("" means none), or a StartupError naming the variable."""
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise StartupError(f"{name} must be a date (YYYY-MM-DD), not {value.strip()!r}.") from None
+
+
+def _number(env: Mapping[str, str], name: str, default: str, kind: type[int] | type[float]) -> int | float:
+    """A numeric setting, or a StartupError naming the variable."""
+    value = env.get(name, default)
+    try:
+        return kind(value)
+    except ValueError:
+        raise StartupError(f"{name} must be a {'whole ' if kind is int else ''}number, not {value!r}.") from None
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -36,7 +60,9 @@ class Settings:
     max_body_bytes: int = 8 * 1024 * 1024  # NET_CDS_MAX_BODY_BYTES
     log_level: str = "INFO"  # NET_CDS_LOG_LEVEL
     server_timing: bool = True  # NET_CDS_SERVER_TIMING: Server-Timing header on hook answers (durations only)
+    profile_card: bool = False  # NET_CDS_PROFILE_CARD: add the NET profile card (X-9), last, to patient-view
     public_base_url: str | None = None  # NET_CDS_PUBLIC_BASE_URL: the URL EHRs call (JWT aud)
+    as_of: date | None = None  # NET_CDS_AS_OF: evaluate every call as of this date (demos; refused in production)
     # --- security and feedback (docs/configuration-security.md) ---
     auth: str = ""  # NET_CDS_AUTH: required | disabled ("": required in production, else disabled)
     trusted_issuers: tuple[str, ...] = ()  # NET_CDS_TRUSTED_ISSUERS: JWT iss values accepted
@@ -46,8 +72,13 @@ class Settings:
     allowed_jku: tuple[str, ...] = ()  # NET_CDS_ALLOWED_JKU: jku header URLs that may be fetched
     jwt_leeway: float = 60.0  # NET_CDS_JWT_LEEWAY: seconds of clock skew tolerated on exp/iat
     jwt_max_lifetime: float = 3600.0  # NET_CDS_JWT_MAX_LIFETIME: longest exp - now accepted, seconds
-    jti_db: str = ""  # NET_CDS_JTI_DB: "memory" or a SQLite path ("": var/jti.sqlite3 in data_dir)
+    jti_db: str = ""  # NET_CDS_JTI_DB: "memory", a SQLite path or a postgresql:// URL ("": var/jti.sqlite3)
     feedback_db: str = ""  # NET_CDS_FEEDBACK_DB: SQLite path or postgresql:// URL ("": var/feedback.sqlite3)
+    # --- running as a fleet (README "Deploying") ---
+    jti_fallback: str = "local"  # NET_CDS_JTI_FALLBACK: local | refuse, when a PostgreSQL jti cache is down
+    jti_host_db: str = ""  # NET_CDS_JTI_HOST_DB: the host's SQLite cache for that fallback ("": var/jti.sqlite3)
+    trusted_proxy: bool = False  # NET_CDS_TRUSTED_PROXY: behind deploy/ nginx (it sets X-Request-Id itself)
+    metrics_token: str = ""  # NET_CDS_METRICS_TOKEN: bearer token for /metrics ("": loopback callers only)
     extra: Mapping[str, str] = field(default_factory=dict)  # other NET_CDS_* settings, by name
 
     @classmethod
@@ -60,27 +91,33 @@ class Settings:
             data_dir=Path(get("NET_CDS_DATA_DIR", str(REPO_ROOT))),
             allowed_fhir_servers=_split(get("NET_CDS_ALLOWED_FHIR_SERVERS", "")),
             require_https_fhir=_bool(get("NET_CDS_REQUIRE_HTTPS_FHIR", "true" if production else "false")),
-            fhir_timeout=float(get("NET_CDS_FHIR_TIMEOUT", "3.0")),
-            fhir_total_timeout=float(get("NET_CDS_FHIR_TOTAL_TIMEOUT", "4.0")),
-            fhir_max_pages=int(get("NET_CDS_FHIR_MAX_PAGES", "20")),
-            fhir_page_size=int(get("NET_CDS_FHIR_PAGE_SIZE", "100")),
-            fhir_query_budget=int(get("NET_CDS_FHIR_QUERY_BUDGET", "40")),
-            fhir_workers=int(get("NET_CDS_FHIR_WORKERS", "12")),
+            fhir_timeout=_number(env, "NET_CDS_FHIR_TIMEOUT", "3.0", float),
+            fhir_total_timeout=_number(env, "NET_CDS_FHIR_TOTAL_TIMEOUT", "4.0", float),
+            fhir_max_pages=_number(env, "NET_CDS_FHIR_MAX_PAGES", "20", int),
+            fhir_page_size=_number(env, "NET_CDS_FHIR_PAGE_SIZE", "100", int),
+            fhir_query_budget=_number(env, "NET_CDS_FHIR_QUERY_BUDGET", "40", int),
+            fhir_workers=_number(env, "NET_CDS_FHIR_WORKERS", "12", int),
             cors_origins=_split(get("NET_CDS_CORS_ORIGINS", "https://sandbox.cds-hooks.org")),
-            max_body_bytes=int(get("NET_CDS_MAX_BODY_BYTES", str(8 * 1024 * 1024))),
+            max_body_bytes=_number(env, "NET_CDS_MAX_BODY_BYTES", str(8 * 1024 * 1024), int),
             log_level=get("NET_CDS_LOG_LEVEL", "INFO").upper(),
             server_timing=_bool(get("NET_CDS_SERVER_TIMING", "true")),
+            profile_card=_bool(get("NET_CDS_PROFILE_CARD", "off")),
             public_base_url=get("NET_CDS_PUBLIC_BASE_URL") or None,
+            as_of=_date("NET_CDS_AS_OF", get("NET_CDS_AS_OF", "")),
             auth=get("NET_CDS_AUTH", "").strip().lower(),
             trusted_issuers=_split(get("NET_CDS_TRUSTED_ISSUERS", "")),
             trusted_tenants=_split(get("NET_CDS_TRUSTED_TENANTS", "")),
             jwks_file=Path(get("NET_CDS_JWKS_FILE", "")) if get("NET_CDS_JWKS_FILE") else None,
             jwks_urls=_split(get("NET_CDS_JWKS_URL", "")),
             allowed_jku=_split(get("NET_CDS_ALLOWED_JKU", "")),
-            jwt_leeway=float(get("NET_CDS_JWT_LEEWAY", "60")),
-            jwt_max_lifetime=float(get("NET_CDS_JWT_MAX_LIFETIME", "3600")),
+            jwt_leeway=_number(env, "NET_CDS_JWT_LEEWAY", "60", float),
+            jwt_max_lifetime=_number(env, "NET_CDS_JWT_MAX_LIFETIME", "3600", float),
             jti_db=get("NET_CDS_JTI_DB", "").strip(),
             feedback_db=get("NET_CDS_FEEDBACK_DB", "").strip(),
+            jti_fallback=get("NET_CDS_JTI_FALLBACK", "local").strip().lower(),
+            jti_host_db=get("NET_CDS_JTI_HOST_DB", "").strip(),
+            trusted_proxy=_bool(get("NET_CDS_TRUSTED_PROXY", "false")),
+            metrics_token=get("NET_CDS_METRICS_TOKEN", "").strip(),
             extra={k: v for k, v in env.items() if k.startswith("NET_CDS_")},
         )
         return settings

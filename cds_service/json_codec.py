@@ -5,7 +5,10 @@ key cache allocates fewer strings (BENCHMARKS.md). orjson refuses a few things `
 UTF-16 surrogates in `\\u` escapes, NaN/Infinity): any body orjson refuses is parsed again with
 `json`, so the service accepts what it accepted before and rejects the same bodies with the same
 error. One difference is kept: an integer beyond 64 bits reads as the nearest float (no FHIR number
-is that big; FHIR integers are 32-bit and the profile reads values as floats).
+is that big; FHIR integers are 32-bit and the profile reads values as floats). Integers too big for a
+float (orjson refuses them, `json` reads them) are read as Python integers; the profile's readers treat
+them as unreadable values. JSON nested deeper than both parsers allow is a ValueError, like any other
+JSON that cannot be read (audit issue 13: it was a RecursionError and a 500).
 """
 
 from __future__ import annotations
@@ -24,7 +27,11 @@ def loads(raw: bytes | str) -> Any:
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
+        pass
+    try:
         return json.loads(raw)  # the stdlib decides: it accepts lone surrogates and NaN, or raises the usual error
+    except RecursionError as exc:  # nested deeper than orjson's 1,024 levels and the interpreter's stack
+        raise ValueError("JSON nested too deeply") from exc
 
 
 _PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import yaml
@@ -36,11 +37,34 @@ def samples_dir(settings: Settings | None = None) -> Path:
     return (settings or Settings.from_env()).data_dir / "samples"
 
 
+def _index(folder: Path) -> object:
+    index_file = folder / "index.yaml"
+    return yaml.safe_load(index_file.read_text(encoding="utf-8")) if index_file.exists() else None
+
+
+def sample_set_as_of(settings: Settings | None = None) -> date | None:
+    """The date the sample set is written for (`as_of` in samples/index.yaml): the samples are
+    evaluated as of it, so the demo gives the same cards on any day. None when it declares none."""
+    index = _index(samples_dir(settings))
+    value = index.get("as_of") if isinstance(index, dict) else None
+    if isinstance(value, date):  # YAML reads an unquoted 2026-11-28 as a date
+        return value
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def is_sample_file(path: Path, settings: Settings | None = None) -> bool:
+    """Whether `path` is one of the sample set's files (a patient Bundle or its draft orders)."""
+    folder = samples_dir(settings).resolve()
+    return folder in Path(path).resolve().parents
+
+
 def list_samples(settings: Settings | None = None) -> list[Sample]:
     """The sample patients, in index order (files not in the index are listed after, by name)."""
     folder = samples_dir(settings)
-    index_file = folder / "index.yaml"
-    index = yaml.safe_load(index_file.read_text(encoding="utf-8")) if index_file.exists() else None
+    index = _index(folder)
     entries = index.get("samples", index) if isinstance(index, dict) else (index or [])
     found: list[Sample] = []
     for item in entries:

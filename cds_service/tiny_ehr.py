@@ -7,9 +7,11 @@ bundled sample patients, with no FHIR server at all.
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from urllib.parse import parse_qsl, unquote
 
 from cds_service.services.registry import PATIENT_TOKEN, CdsService, PrefetchQuery
+from cds_service.web.as_of import as_of_extension
 
 _MEDICATION_TYPES = {"MedicationStatement", "MedicationRequest", "MedicationAdministration"}
 
@@ -65,11 +67,14 @@ def prefetch_from_bundle(service: CdsService, bundle: dict, patient_id: str) -> 
 
 def hook_request(service: CdsService, patient_id: str, prefetch: dict | None = None,
                  fhir_server: str | None = None, access_token: str | None = None,
-                 draft_orders: dict | None = None, user_id: str = "Practitioner/example") -> dict:
-    """A CDS Hooks 2.0 request body for `service`."""
+                 draft_orders: dict | None = None, user_id: str = "Practitioner/example",
+                 as_of: date | None = None) -> dict:
+    """A CDS Hooks 2.0 request body for `service` (asking for an evaluation as of `as_of` when given)."""
     context: dict = {"userId": user_id, "patientId": patient_id}
-    if service.hook == "order-sign":
+    if service.takes_drafts:
         context["draftOrders"] = draft_orders or {"resourceType": "Bundle", "type": "collection", "entry": []}
+    if service.hook == "order-select":  # the clinician selected every drafted order
+        context["selections"] = selections_of(context["draftOrders"])
     body: dict = {"hook": service.hook, "hookInstance": str(uuid.uuid4()), "context": context}
     if fhir_server:
         body["fhirServer"] = fhir_server
@@ -79,7 +84,19 @@ def hook_request(service: CdsService, patient_id: str, prefetch: dict | None = N
                                          "subject": "net-cds", "patient": patient_id}
     if prefetch is not None:
         body["prefetch"] = prefetch
+    if as_of is not None:
+        body["extension"] = as_of_extension(as_of)
     return body
+
+
+def selections_of(draft_orders: dict) -> list[str]:
+    """`Type/id` of every order in a draftOrders Bundle (order-select's `context.selections`)."""
+    out = []
+    for entry in draft_orders.get("entry") or ():
+        resource = entry.get("resource") or {}
+        if resource.get("resourceType") and resource.get("id") and resource["resourceType"] != "Medication":
+            out.append(f"{resource['resourceType']}/{resource['id']}")
+    return out
 
 
 def patient_id_of(bundle: dict) -> str:

@@ -1,7 +1,40 @@
-"""WSGI entry point for gunicorn: `gunicorn cds_service.wsgi:app` (each worker warms up on import)."""
+"""WSGI entry point for gunicorn: `gunicorn cds_service.wsgi:app` (each worker warms up on import).
 
-from cds_service import create_app
-from cds_service.warmup import warm_up
+A configuration the service cannot run with is one line on stderr and exit status 4, which makes
+gunicorn stop ("App failed to load") instead of restarting workers that would fail the same way.
 
-app = create_app()
-warm_up(app.config["NET_CDS"])
+Metrics: gunicorn's workers are separate processes, so prometheus-client must write to a folder they
+share (PROMETHEUS_MULTIPROC_DIR) before it is imported. When the deployment does not set one, each
+gunicorn run gets its own: a folder named after the master's pid (the workers' parent).
+"""
+
+import os
+import sys
+import tempfile
+
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    _metrics_dir = os.path.join(tempfile.gettempdir(), f"net-cds-metrics-{os.getppid()}")
+    os.makedirs(_metrics_dir, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+
+from flask import Flask  # noqa: E402 - after the metrics folder is chosen
+
+from cds_service import create_app  # noqa: E402
+from cds_service.config import StartupError  # noqa: E402
+from cds_service.warmup import warm_up  # noqa: E402
+
+APP_LOAD_ERROR = 4  # gunicorn's exit status for "the application cannot be loaded"
+
+
+def application() -> Flask:
+    """The app, warmed up; exits with one line naming the settings to fix when it cannot start."""
+    try:
+        flask_app = create_app()
+    except StartupError as exc:
+        print(f"NET-CDS cannot start: {exc}", file=sys.stderr, flush=True)
+        sys.exit(APP_LOAD_ERROR)
+    warm_up(flask_app.config["NET_CDS"])
+    return flask_app
+
+
+app = application()

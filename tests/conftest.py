@@ -71,3 +71,22 @@ def app(settings: Settings):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """One throwaway PostgreSQL for the session (skipped where it cannot run: tests/postgres_cluster.py)."""
+    from tests.postgres_cluster import PostgresCluster, unavailable_reason
+
+    pytest.importorskip("psycopg")
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    cluster = PostgresCluster()
+    try:
+        cluster.init()
+    except Exception as exc:
+        cluster.destroy()
+        pytest.skip(f"could not start a throwaway PostgreSQL: {exc}")
+    yield cluster
+    cluster.destroy()

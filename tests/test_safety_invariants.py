@@ -5,12 +5,15 @@ so new cases and samples are covered automatically.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 
 import pytest
 
-from cds_service.cards.render import label_text
+from cds_service.cards.render import CARD_EXTENSION, label_text
 from cds_service.rules.common import select_pathway, sstr_imaging_positive
+from tests.markup import HOSTILE, injected, render
 from tests.vignettes.vignette_support import Input, all_inputs, run
 
 INPUTS = all_inputs()
@@ -18,15 +21,18 @@ _CACHE: dict[str, object] = {}
 
 NEC_FORBIDDEN_OPTIONS = {"ssa", "ssa-hormone-only", "ssa-indolent", "ssa-dose-escalation", "ssa-syndrome",
                          "ssa-escalation", "ssa-insulinoma-sstr-positive", "everolimus", "everolimus-insulinoma",
-                         "sunitinib", "prrt-ssa", "prrt-retreatment-ssa", "liver-directed-ssa"}
+                         "sunitinib", "cabozantinib", "prrt-ssa", "prrt-retreatment-ssa", "prrt-ssa-netter-2",
+                         "liver-directed-ssa"}
 NEC_FORBIDDEN_TOPICS = {"ssa-first-line", "prrt-first-line", "prrt-after-ssa", "after-prrt", "targeted-first-line",
                         "targeted-later-line", "after-ssa-pnet", "ssa-syndrome-control", "hormone-control",
                         "g3-net-first-line", "sstr-negative-pnet", "cytoreduction-first-line"}
-PRRT_OPTIONS = {"prrt-ssa", "prrt-retreatment-ssa"}
-CHEMO_OPTIONS = {"captem", "chemotherapy-pnet", "platinum-etoposide", "platinum-irinotecan"}
+PRRT_OPTIONS = {"prrt-ssa", "prrt-retreatment-ssa", "prrt-ssa-netter-2"}
+CHEMO_OPTIONS = {"captem", "chemotherapy-pnet", "platinum-etoposide", "platinum-irinotecan", "nec-folfiri-folfox",
+                 "nec-temozolomide"}
 STOP_PPI = re.compile(r"\b(stop|hold|withhold|discontinue|withdraw|off)\s+(the\s+)?(PPI|proton pump)", re.I)
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
-FHIR_REF = re.compile(r"`[A-Z][A-Za-z]+/[^`\s]+`")
+FHIR_REF = re.compile(r"[A-Z][A-Za-z]+/[^/\s]+")
+SOURCE_AND_DATE = re.compile(r"^- .+ \([a-zA-Z][a-zA-Z -]* \d{4}-\d{2}-\d{2}\)$")
 
 
 def outcome(inp: Input):
@@ -71,7 +77,7 @@ def test_invariant_1_nec_is_never_offered_ssa_everolimus_sunitinib_or_prrt(inp: 
                 assert a["type"] != "create" or a["resource"]["resourceType"] != "MedicationRequest"
     # order-sign: a drafted SSA / everolimus / sunitinib / PRRT for a NEC is never left without an alert
     for order in out.profile.draft_orders:
-        if order.therapy in ("ssa", "everolimus", "sunitinib", "prrt") and inp.hook == "order-sign" \
+        if order.therapy in ("ssa", "everolimus", "sunitinib", "cabozantinib", "prrt") and inp.hook == "order-sign" \
                 and out.profile.in_scope:
             alerts = [f for f in out.findings if f.order_ref == order.reference
                       and f.indicator in ("warning", "critical")]
@@ -134,7 +140,7 @@ def test_invariant_5_missing_data_never_gives_a_confident_recommendation(inp: In
             assert f.missing, f"{f.rule_id} is conditional but names no missing data"
             assert f.preferred_option is None
             assert not any(s.get("isRecommended") for s in card.get("suggestions") or ())
-            assert "Missing data" in card["detail"]
+            assert "**Missing:**" in card["detail"]
     # an unknown input the chosen rule needed always shows up as a branch or a 'check first' note
     for e in out.evaluations:
         if e.status == "unknown" and e.finding is not None:
@@ -157,10 +163,59 @@ def test_invariant_6_every_shown_value_has_date_and_source(inp: Input) -> None:
             assert ISO_DATE.fullmatch(fact.date), f"{f.rule_id}: {fact.label} has no date"
             assert fact.references and all("/" in r for r in fact.references), f"{f.rule_id}: {fact.label}"
     for card in out.cards:
-        why = card["detail"].split("#### Why", 1)
-        if len(why) == 1:
-            continue
-        section = why[1].split("####", 1)[0]
-        for line in section.strip().splitlines():
-            if line.startswith("- "):
-                assert ISO_DATE.search(line) and FHIR_REF.search(line), f"value without date/source: {line}"
+        # the text: each "Based on" line ends with a short human source and the date
+        based_on = card["detail"].split("**Based on:**", 1)
+        if len(based_on) == 2:
+            for line in based_on[1].strip().split("\n\n", 1)[0].splitlines():
+                assert SOURCE_AND_DATE.search(line), f"value without date and source: {line}"
+        # the extension: each fact with its date and the FHIR references behind it
+        for fact in card["extension"][CARD_EXTENSION]["facts"]:
+            assert ISO_DATE.fullmatch(fact["date"]) and fact["source"], fact
+            assert fact["references"] and all(FHIR_REF.fullmatch(r) for r in fact["references"]), fact
+
+
+# ------------------------------------------------------------------ invariant 7: text is never markup
+
+TEXT_KEYS = {"display", "text", "conclusion", "valueString", "comment", "description", "title", "name",
+             "patientInstruction"}
+FOREIGN_MARKUP = re.compile(r"<(img|span|script|a|code|del|s|h\d|blockquote|hr|table|em|iframe|style)\b", re.I)
+
+
+def with_hostile_text(value):
+    """A copy of FHIR JSON with hostile markup appended to every text field (codes and references kept,
+    so the record still reads as the same patient)."""
+    if isinstance(value, dict):
+        return {k: (v + " " + HOSTILE if k in TEXT_KEYS and isinstance(v, str) else with_hostile_text(v))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [with_hostile_text(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("inp", INPUTS, ids=str)
+def test_invariant_7_markup_in_any_fhir_text_field_never_reaches_a_card(inp: Input, tmp_path) -> None:
+    bundle = tmp_path / "bundle.json"
+    bundle.write_text(json.dumps(with_hostile_text(json.loads(inp.bundle.read_text()))))
+    draft = None
+    if inp.draft:
+        draft = tmp_path / "draft.json"
+        draft.write_text(json.dumps(with_hostile_text(json.loads(inp.draft.read_text()))))
+    out = run(dataclasses.replace(inp, bundle=bundle, draft=draft))
+    for card in out.cards:
+        for field in ("summary", "detail"):
+            html = render(card[field])
+            assert not FOREIGN_MARKUP.search(html), f"{inp.id} {field}: {html}"
+            assert not injected(html, own=card[field]) or field == "detail"
+        for link in card.get("links") or ():
+            assert "evil" not in link["url"]
+
+
+def test_invariant_7_is_not_vacuous_hostile_text_reaches_cards_as_plain_text(tmp_path) -> None:
+    """The invariant-7 inputs do carry the hostile text onto cards (as text): drug names, notes, values."""
+    shown = 0
+    for inp in [i for i in INPUTS if i.hook == "order-sign"]:
+        draft = tmp_path / f"{inp.id.replace(':', '_')}.json"
+        draft.write_text(json.dumps(with_hostile_text(json.loads(inp.draft.read_text()))))
+        out = run(dataclasses.replace(inp, draft=draft))
+        shown += sum("**bold**" in render(c["detail"]) for c in out.cards)
+    assert shown >= 3

@@ -43,6 +43,7 @@ ICD = {
     "C7A.010": "Malignant carcinoid tumor of the duodenum",
     "C7A.011": "Malignant carcinoid tumor of the jejunum",
     "C7A.012": "Malignant carcinoid tumor of the ileum",
+    "C7A.020": "Malignant carcinoid tumor of the appendix",
     "C7A.026": "Malignant carcinoid tumor of the rectum",
     "C7A.092": "Malignant carcinoid tumor of the stomach",
     "C7A.090": "Malignant carcinoid tumor of the bronchus and lung",
@@ -66,6 +67,7 @@ ICD = {
     "N18.31": "Chronic kidney disease, stage 3a",
     "D68.9": "Coagulation defect, unspecified",
     "K21.9": "Gastro-esophageal reflux disease without esophagitis",
+    "K29.40": "Chronic atrophic gastritis without bleeding",
 }
 
 SNOMED = {
@@ -844,12 +846,108 @@ def sample_vipoma():
             ["P-9", "X-1", "X-9"])
 
 
+def sample_rectal_resectable():
+    p = Patient("net-rectal-small-resectable", "1976-03-08", "male", "Halvorsen", "Lars")
+    p.condition("rectal-net", "C7A.026", "445238008", onset="2026-10-14", morphology="8240/3", site="rectum",
+                text="Well-differentiated NET of the rectum, 9 mm (biopsy at screening colonoscopy)")
+    p.ki67(1, "2026-10-14", note="Biopsy; hotspot count, 600 cells")
+    p.finding("resectable", True, "2026-11-02", note="MRI pelvis and EUS: 9 mm, confined to submucosa, no nodes.")
+    p.finding("tumor-burden", "low", "2026-11-02")
+    p.finding("symptomatic", False, "2026-11-02")
+    return (p, None, "Rectal NET G1, 9 mm, no metastatic site, recorded as resectable: endoscopic resection "
+            "referral, no surveillance CT", ["R-1", "X-9"])
+
+
+def sample_g3_netter2():
+    p = Patient("net-pnet-g3-netter2", "1968-09-27", "female", "Okonkwo", "Adaeze")
+    p.condition("pnet", "C25.4", "254612002", onset="2026-09-15", morphology="8249/3", site="pancreas-head",
+                note="Well-differentiated NET G3 on review (not NEC).")
+    p.condition("liver-mets", "C7B.02", "94381002", onset="2026-09-15")
+    p.ki67(35, "2026-09-24")
+    p.sstr("Ga-68 DOTATATE PET/CT", "positive", "2026-10-02", krenning=4,
+           note="Intense uptake in the pancreatic head mass and multiple liver lesions, above spleen.")
+    p.finding("tumor-burden", "high", "2026-10-02", note="Bilobar liver metastases, about 30 % replaced.")
+    p.finding("resectable", False, "2026-10-09", note="Tumour board: not resectable.")
+    p.prrt_labs("2026-11-16", crcl=88, platelets=246, kps=90)
+    p.lab("gastrin", 45, "2026-09-20", "N")
+    return (p, None, "Newly diagnosed pNET G3 (Ki-67 35 %), strongly SSTR positive, high burden: CAPTEM, and "
+            "Lu-177 dotatate + SSA as a first-line option (NETTER-2)", ["G3-1", "X-9"])
+
+
+def sample_nec_after_platinum():
+    p = Patient("net-gastric-nec-after-platinum", "1957-01-30", "male", "Yilmaz", "Mehmet")
+    p.condition("nec", "C7A.1", onset="2026-02-10", morphology="8041/3", site="stomach",
+                text="Small cell neuroendocrine carcinoma of the stomach")
+    p.condition("liver-mets", "C78.7", "94381002", onset="2026-02-10")
+    p.ki67(80, "2026-02-10")
+    p.med_statement("carboplatin", "2026-03-02", "2026-06-15", dose="AUC 5 IV day 1 every 3 weeks")
+    p.med_statement("etoposide", "2026-03-02", "2026-06-15", dose="100 mg/m2 IV days 1-3 every 3 weeks")
+    p.disease_status("progressing", "2026-11-10", note="CT: new liver lesions 5 months after carboplatin-etoposide.")
+    p.ecog(1, "2026-11-10")
+    return (p, None, "Gastric small cell NEC progressing 5 months after carboplatin-etoposide: no standard second "
+            "line; trial, FOLFIRI or FOLFOX; never platinum-etoposide again", ["NEC-2", "X-9"])
+
+
+def sample_insulinoma_low_glucose():
+    p = Patient("net-pnet-insulinoma-low-glucose", "1981-07-19", "male", "Sato", "Kenji")
+    p.condition("pnet", "C25.4", "254612002", onset="2026-08-03", morphology="8151/3", site="pancreas-tail",
+                text="Malignant insulinoma, pancreatic body")
+    p.condition("hyperinsulinism", "E16.1", "83469008", onset="2026-07-20",
+                text="Endogenous hyperinsulinemic hypoglycemia")
+    p.condition("liver-mets", "C7B.02", "94381002", onset="2026-08-03", note="Two liver lesions, 9 and 14 mm.")
+    p.ki67(4, "2026-08-12")
+    p.sstr("Ga-68 DOTATATE PET/CT", "positive", "2026-08-20", krenning=3)
+    p.med_statement("diazoxide", "2026-08-25", dose="100 mg by mouth three times daily")
+    p.lab("glucose", 38, "2026-11-22", "L", note="Symptomatic, confirmed in the laboratory.")
+    p.finding("tumor-burden", "low", "2026-11-01")
+    p.disease_status("stable", "2026-11-01")
+    d = Drafts("net-pnet-insulinoma-low-glucose-octreotide-lar", p)
+    d.order("octreotide-lar", "octreotide", timing=every_4_weeks(), dose="30 mg IM every 4 weeks")
+    return (p, d, "Metastatic insulinoma, SSTR positive, glucose 38 mg/dL on diazoxide; draft octreotide LAR",
+            ["P-2", "P-7", "X-9", "O-SSA-2"])
+
+
+def sample_after_ssa_everolimus():
+    p = Patient("net-si-after-ssa-everolimus", "1961-11-03", "female", "Keller", "Anna")
+    p.condition("si-net", "C7A.012", "445238008", onset="2023-05-09", morphology="8249/3", site="ileum")
+    p.condition("liver-mets", "C7B.02", "94381002", onset="2023-05-09")
+    p.ki67(8, "2023-05-20")
+    p.sstr("Ga-68 DOTATATE PET/CT", "positive", "2026-11-12", krenning=3, as_report=True,
+           note="SSTR-avid liver and nodal disease, uptake above liver.")
+    p.med_statement("lanreotide", "2023-06-05", "2025-04-10", dose="120 mg deep SC every 4 weeks")
+    p.med_statement("everolimus", "2025-04-20", "2026-11-04", dose="10 mg by mouth once daily")
+    p.disease_status("progressing", "2026-11-04", note="CT: growth of liver and nodal disease on everolimus.")
+    p.finding("symptomatic", False, "2026-11-04")
+    p.finding("resectable", False, "2026-11-04")
+    p.prrt_labs("2026-11-12", crcl=76, platelets=205, kps=80)
+    d = Drafts("net-si-after-ssa-everolimus-sunitinib", p)
+    d.order("sunitinib", "sunitinib", timing=daily(1), dose="37.5 mg by mouth once daily")
+    return (p, d, "Ileal NET G2 progressing after lanreotide then everolimus, PRRT never given; draft sunitinib",
+            ["GI-6", "GI-11", "X-9", "O-TKI-3"])
+
+
+def sample_cabozantinib_first():
+    p = Patient("net-si-cabozantinib-first", "1966-02-14", "male", "Moretti", "Luca")
+    p.condition("si-net", "C7A.012", "445238008", onset="2026-09-01", morphology="8249/3", site="ileum")
+    p.condition("liver-mets", "C7B.02", "94381002", onset="2026-09-01")
+    p.ki67(5, "2026-09-10")
+    p.sstr("Ga-68 DOTATATE PET/CT", "positive", "2026-09-20", krenning=3)
+    p.finding("tumor-burden", "high", "2026-10-01")
+    p.finding("resectable", False, "2026-10-01")
+    d = Drafts("net-si-cabozantinib-first-cabozantinib", p)
+    d.order("cabozantinib", "cabozantinib", timing=daily(1), dose="60 mg by mouth once daily")
+    return (p, d, "Newly diagnosed ileal NET G2, SSTR positive, high burden; cabozantinib drafted before any "
+            "other therapy", ["GI-3", "X-9", "O-CABO-1"])
+
+
 SAMPLES = [
     sample_no_nen, sample_lung, sample_resected, sample_gastrinoma, sample_insulinoma, sample_nec,
     sample_syndrome_refractory, sample_progressing_on_ssa, sample_after_prrt_durable, sample_after_prrt_early,
     sample_rectal_sstr_negative, sample_pnet_diabetes, sample_g3_aggressive, sample_g3_indolent,
     sample_unknown_burden, sample_resectable_liver, sample_bulky_high_g2, sample_pnet_low_volume,
-    sample_pnet_negative_srs, sample_vipoma,
+    sample_pnet_negative_srs, sample_vipoma, sample_rectal_resectable, sample_g3_netter2,
+    sample_nec_after_platinum, sample_insulinoma_low_glucose, sample_after_ssa_everolimus,
+    sample_cabozantinib_first,
 ]
 
 # --- tests/vignettes/cases/ ----------------------------------------------------------------------
@@ -991,7 +1089,7 @@ def therapy_vignettes() -> list[Vignette]:
     v.patient.finding("resectable", True, "2026-10-20")
     v.patient.finding("hepatic-predominant", True, "2026-10-20")
     v.patient.finding("tumor-burden", "low", "2026-10-20")
-    out.append(v.expects(["resection-evaluation", "net-profile"], ["surveillance"] + CHEMO_TOPICS))
+    out.append(v.expects(["resection-evaluation"], ["surveillance"] + CHEMO_TOPICS))
 
     v = Vignette("GI-2", "GI-2", "Unresectable ileal NET G1, asymptomatic, low burden, naive, stable: surveillance")
     gi_net(v, 1.5)
@@ -1022,7 +1120,7 @@ def therapy_vignettes() -> list[Vignette]:
     gi_net(v, 2)
     pet(v)
     v.patient.finding("resectable", False, "2026-10-20")
-    out.append(v.expects(["net-profile"], ["prrt-first-line", "resection-evaluation"] + CHEMO_TOPICS,
+    out.append(v.expects(["surveillance"], ["prrt-first-line", "resection-evaluation"] + CHEMO_TOPICS,
                          any_of=["surveillance", "ssa-first-line"]))
 
     v = Vignette("GI-4", "GI-4", "Ileal NET high-G2 (Ki-67 15 %), bulky SSTR-positive disease, naive, PRRT "
@@ -1037,6 +1135,7 @@ def therapy_vignettes() -> list[Vignette]:
     v = Vignette("GI-5", "GI-5", "Ileal NET G2 with negative SSTR-PET: everolimus or cabozantinib, not SSA/PRRT")
     gi_net(v, 8, "8249/3")
     pet(v, "negative")
+    v.patient.finding("tumor-burden", "high", "2026-10-20")
     out.append(v.expects(["targeted-first-line", "pathology-review"],
                          ["ssa-first-line", "prrt-first-line", "prrt-after-ssa"] + CHEMO_TOPICS))
 
@@ -1189,6 +1288,7 @@ def therapy_vignettes() -> list[Vignette]:
                  "sunitinib; and pathology review (X-4)")
     pnet(v, 7, "8249/3")
     pet(v, "negative")
+    v.patient.finding("tumor-burden", "high", "2026-10-20")
     out.append(v.expects(["sstr-negative-pnet", "pathology-review"],
                          ["ssa-first-line", "prrt-first-line", "prrt-after-ssa"]))
 
@@ -1276,7 +1376,7 @@ def therapy_vignettes() -> list[Vignette]:
     v.patient.med_statement("cabozantinib", "2026-02-15", dose="60 mg by mouth once daily")
     progressing(v)
     v.patient.finding("hepatic-predominant", False, "2026-11-05")
-    out.append(v.expects(["net-profile"], CHEMO_TOPICS))
+    out.append(v.expects(["targeted-later-line"], CHEMO_TOPICS))
     return out
 
 
@@ -1317,7 +1417,7 @@ def cross_cutting_vignettes() -> list[Vignette]:
     pnet(v, 5, "8249/3")
     srs(v, date="2025-10-01")
     pet(v, date="2026-05-20")
-    out.append(v.expects(["net-profile"], ["sstr-pet-confirm", "sstr-imaging-needed", "pathology-review"]))
+    out.append(v.expects(["surveillance"], ["sstr-pet-confirm", "sstr-imaging-needed", "pathology-review"]))
 
     v = Vignette("X-4", "X-4", "Ileal NET G1 with negative SSTR-PET: pathology review to rule out G3 NET/NEC")
     gi_net(v, 2)
@@ -1376,6 +1476,7 @@ def cross_cutting_vignettes() -> list[Vignette]:
     out.append(v.expects(["prrt-cumulative", "post-prrt-monitoring"], []))
 
     v = Vignette("X-9", "X-9", "Any NEN patient gets the profile card")
+    v.expect = {"profile_card": True, **v.expect}  # NET_CDS_PROFILE_CARD=on (off by default)
     gi_net(v, 2, liver=False)
     out.append(v.expects(["net-profile"], []))
 
@@ -1770,6 +1871,193 @@ def reading_vignettes() -> list[Vignette]:
     return out
 
 
+def model_v2_rule_vignettes() -> list[Vignette]:
+    """Decision model version 2, rules' decisions (sections 4-5): one case per class of v1 mistake."""
+    out = []
+    warn, info = "warning", "info"
+
+    v = Vignette("R-1", "R-1", "Rectal NET G1, 8 mm, no metastatic site, recorded as resectable: refer for "
+                 "(endoscopic) resection; no surveillance CT, no SSTR-PET request")
+    gi_net(v, 1, icd="C7A.026", site="rectum", liver=False)
+    v.patient.finding("resectable", True, "2026-10-20", note="8 mm rectal NET, no nodes on MRI: resectable.")
+    v.patient.finding("tumor-burden", "low", "2026-10-20")
+    v.patient.finding("symptomatic", False, "2026-10-20")
+    out.append(v.expects(["resection-evaluation"], ["surveillance", "sstr-imaging-needed", "ssa-first-line"]))
+
+    v = Vignette("R-1-pnet-localized", "R-1", "Localized pNET G1 recorded as resectable: resection referral "
+                 "before surveillance")
+    pnet(v, 2, liver=False)
+    pet(v)
+    v.patient.finding("resectable", True, "2026-10-20")
+    v.patient.finding("tumor-burden", "low", "2026-10-20")
+    v.patient.finding("symptomatic", False, "2026-10-20")
+    out.append(v.expects(["resection-evaluation"], ["surveillance", "ssa-first-line"]))
+
+    v = Vignette("R-1-resected-emr", "R-1", "Rectal NET removed by endoscopic mucosal resection: resected, so no "
+                 "next step, no surveillance CT and no SSTR-PET request")
+    gi_net(v, 1, icd="C7A.026", site="rectum", liver=False, onset="2026-03-02")
+    v.patient.procedure("emr", "Endoscopic mucosal resection of rectal neuroendocrine tumour", "2026-03-20")
+    out.append(v.expects([], ["resection-evaluation", "surveillance", "sstr-imaging-needed"]
+                         + CHEMO_TOPICS))
+
+    v = Vignette("R-1-resected-appendectomy", "R-1", "Appendiceal NET found at laparoscopic appendectomy: "
+                 "resected, no advanced-disease card")
+    gi_net(v, 2, icd="C7A.020", site=None, liver=False, onset="2026-02-11")
+    v.patient.procedure("appendectomy", "Laparoscopic appendectomy", "2026-02-11")
+    out.append(v.expects([], ["resection-evaluation", "surveillance", "sstr-imaging-needed"]
+                         + CHEMO_TOPICS))
+
+    v = Vignette("GI-2-resectable-not-surveillance", "GI-1", "Ileal NET G1 with liver metastases recorded as "
+                 "resectable, asymptomatic, low burden: never surveillance (GI-2 needs unresectable disease)")
+    gi_net(v, 1.5)
+    pet(v)
+    v.patient.finding("resectable", True, "2026-10-20")
+    v.patient.finding("hepatic-predominant", True, "2026-10-20")
+    v.patient.finding("tumor-burden", "low", "2026-10-20")
+    v.patient.finding("symptomatic", False, "2026-10-20")
+    out.append(v.expects(["resection-evaluation"], ["surveillance"]))
+
+    v = Vignette("GI-6-after-targeted", "GI-6", "Ileal NET G2 progressing after lanreotide and then everolimus, "
+                 "PRRT never given, SSTR positive, eligible: PRRT offered (cabozantinib the alternative)")
+    gi_net(v, 8, "8249/3", onset="2024-01-10")
+    pet(v, date="2024-01-20")
+    v.patient.med_statement("lanreotide", "2024-02-01", dose="120 mg deep SC every 4 weeks")
+    v.patient.med_statement("everolimus", "2025-06-01", "2026-10-30", dose="10 mg by mouth once daily")
+    progressing(v)
+    eligible_labs(v)
+    out.append(v.expects(["prrt-after-ssa"], ["targeted-later-line"] + CHEMO_TOPICS, rules=["GI-6", "GI-11"]))
+
+    v = Vignette("conditional-neutral-topic", "GI-4", "Ileal NET higher G2 (Ki-67 15 %), SSTR positive, naive; "
+                 "burden and symptoms unknown: a conditional card with the surveillance topic, never PRRT")
+    gi_net(v, 15, "8249/3")
+    pet(v)
+    v.patient.finding("resectable", False, "2026-10-20")
+    eligible_labs(v)
+    out.append(v.expects(["surveillance"], ["prrt-first-line", "ssa-first-line"] + CHEMO_TOPICS))
+
+    v = Vignette("G3-1-netter-2", "G3-1", "pNET G3 (Ki-67 35 %), SSTR-PET positive, high burden, naive, PRRT "
+                 "eligible: CAPTEM, and Lu-177 dotatate + SSA as a first-line option (NETTER-2)")
+    pnet(v, 35, "8249/3")
+    pet(v, krenning=3)
+    v.patient.finding("tumor-burden", "high", "2026-10-20")
+    eligible_labs(v)
+    out.append(v.expects(["g3-net-first-line"], ["nec-first-line", "ssa-first-line"], rules=["G3-1"]))
+
+    v = Vignette("NEC-2", "NEC-2", "Colon NEC progressing after cisplatin-etoposide: no standard second line, "
+                 "trial or FOLFIRI/FOLFOX; never platinum-etoposide again")
+    nec(v)
+    v.patient.med_statement("cisplatin", "2026-05-04", "2026-08-20", dose="75 mg/m2 IV day 1 every 3 weeks")
+    v.patient.med_statement("etoposide", "2026-05-04", "2026-08-20", dose="100 mg/m2 IV days 1-3 every 3 weeks")
+    progressing(v)
+    out.append(v.expects(["nec-second-line"], ["nec-first-line"] + NEC_FORBIDDEN))
+
+    v = Vignette("NEC-2-on-platinum-stable", "NEC-2", "NEC on cisplatin-etoposide, no progression: no "
+                 "next-step card (neither first line again nor second line)")
+    nec(v)
+    v.patient.med_statement("cisplatin", "2026-10-05", dose="75 mg/m2 IV day 1 every 3 weeks")
+    v.patient.med_statement("etoposide", "2026-10-05", dose="100 mg/m2 IV days 1-3 every 3 weeks")
+    stable(v)
+    out.append(v.expects([], ["nec-first-line", "nec-second-line"] + NEC_FORBIDDEN))
+
+    v = Vignette("P-6-insulinoma-sstr-negative", "P-6", "Insulinoma, SSTR-PET negative, bulky: SSTR-negative "
+                 "pNET options and hypoglycaemia control; no SSA anywhere, no cytoreduction card")
+    insulinoma(v)
+    pet(v, "negative")
+    v.patient.finding("tumor-burden", "high", "2026-10-20")
+    out.append(v.expects(["sstr-negative-pnet", "insulinoma-control"],
+                         ["ssa-first-line", "cytoreduction-first-line", "prrt-first-line"]))
+
+    v = Vignette("P-2-insulinoma-low-glucose", "P-2", "Insulinoma, SSTR positive, low volume, glucose 38 mg/dL: "
+                 "hypoglycaemia control first; the SSA option is short-acting only")
+    pnet(v, 4, "8151/3", text="Malignant insulinoma")
+    v.patient.condition("hyperinsulinism", "E16.1", "83469008", onset="2026-04-10")
+    v.patient.lab("glucose", 38, "2026-11-20", "L")
+    pet(v)
+    v.patient.finding("tumor-burden", "low", "2026-10-20")
+    out.append(v.expects(["ssa-first-line", "insulinoma-control"], ["cytoreduction-first-line"],
+                         rules=["P-2", "P-7"]))
+
+    v = Vignette("P-4-insulinoma", "P-4", "Insulinoma progressing on short-acting octreotide, SSTR positive: the "
+                 "P-4 card offers PRRT with an SSA and carries the hypoglycaemia caution")
+    insulinoma(v)
+    pet(v)
+    v.patient.med_statement("octreotide-sc", "2026-06-01", dose="100 mcg subcutaneously three times daily")
+    progressing(v)
+    eligible_labs(v)
+    out.append(v.expects(["after-ssa-pnet", "insulinoma-control"], ["cytoreduction-first-line"],
+                         rules=["P-4", "P-7"]))
+
+    v = Vignette("P-3-gastrinoma-bulky", "P-8", "Bulky gastrinoma: acid control, never the nonfunctional "
+                 "cytoreduction card")
+    zes(v)
+    pet(v)
+    v.patient.finding("tumor-burden", "high", "2026-10-20")
+    out.append(v.expects(["gastrinoma-acid-control"], ["cytoreduction-first-line"]))
+
+    # -- order-sign ------------------------------------------------------------------------------
+    v = Vignette("O-TKI-3", "O-TKI-3", "Ileal NET progressing after SSA, sunitinib drafted: evidence is in "
+                 "pancreatic NET; everolimus or cabozantinib", "order-sign")
+    gi_net(v, 8, "8249/3")
+    on_ssa(v)
+    v.draft().order("sunitinib", "sunitinib", timing=daily(1), dose="37.5 mg by mouth once daily")
+    out.append(v.expects(["targeted-choice"], ["targeted-nec"], indicators={"targeted-choice": warn}))
+
+    v = Vignette("O-TKI-3-pnet", "O-TKI-3", "pNET, sunitinib drafted: no site warning", "order-sign")
+    pnet(v, 8, "8249/3")
+    on_ssa(v)
+    v.draft().order("sunitinib", "sunitinib", timing=daily(1), dose="37.5 mg by mouth once daily")
+    out.append(v.expects([], ["targeted-choice", "targeted-nec"], no_cards=True))
+
+    v = Vignette("O-CABO-1", "O-CABO-1", "Ileal NET with no earlier therapy, SSTR positive, cabozantinib "
+                 "drafted: label is for pretreated NET; SSA is the usual first step", "order-sign")
+    gi_net(v, 4, "8249/3")
+    pet(v)
+    v.draft().order("cabozantinib", "cabozantinib", timing=daily(1), dose="60 mg by mouth once daily")
+    out.append(v.expects(["targeted-choice"], ["targeted-nec"], indicators={"targeted-choice": info}))
+
+    v = Vignette("O-TKI-1-gi-everolimus", "O-TKI-1", "Ileal NET with type 2 diabetes, everolimus drafted: "
+                 "cabozantinib (never sunitinib) may suit better", "order-sign")
+    gi_net(v, 8, "8249/3")
+    on_ssa(v)
+    v.patient.condition("diabetes", "E11.9", "44054006", onset="2014-06-01")
+    v.draft().order("everolimus", "everolimus", timing=daily(1), dose="10 mg by mouth once daily")
+    out.append(v.expects(["targeted-choice"], ["targeted-nec"], indicators={"targeted-choice": info}))
+
+    v = Vignette("O-TKI-2-cabozantinib", "O-TKI-2", "NEC, cabozantinib drafted: not beneficial in NEC", "order-sign")
+    nec(v)
+    v.draft().order("cabozantinib", "cabozantinib", timing=daily(1), dose="60 mg by mouth once daily")
+    out.append(v.expects(["targeted-nec"], ["targeted-choice"], indicators={"targeted-nec": warn}))
+
+    v = Vignette("O-SSA-1-differentiation-unknown", "O-SSA-1", "Pancreatic NEN, Ki-67 45 %, differentiation not "
+                 "recorded, lanreotide drafted: conditional ssa-nec warning asking for pathology review",
+                 "order-sign")
+    v.patient.condition("pnet", "C25.4", "254612002", onset="2026-05-04", site="pancreas",
+                        text="Neuroendocrine neoplasm of the pancreas")
+    v.patient.condition("liver-mets", "C7B.02", "94381002", onset="2026-05-04")
+    v.patient.ki67(45, "2026-05-12")
+    pet(v)
+    v.draft().order("lanreotide", "lanreotide", timing=every_4_weeks(), dose="120 mg deep SC every 4 weeks")
+    out.append(v.expects(["ssa-nec"], [], indicators={"ssa-nec": warn}))
+
+    v = Vignette("O-PPI-2-atrophic-gastritis", "O-PPI-2", "Gastric NET with chronic atrophic gastritis (type 1 "
+                 "setting) and a recent CgA, omeprazole drafted: no CgA note (CgA already uninterpretable)",
+                 "order-sign")
+    gi_net(v, 1, icd="C7A.092", site="stomach", liver=False)
+    v.patient.condition("atrophic-gastritis", "K29.40", onset="2025-11-03")
+    v.patient.lab("cga", 410, "2026-09-01", "H")
+    v.patient.lab("gastrin", 880, "2026-09-01", "H")
+    v.draft().order("omeprazole", "omeprazole", timing=daily(1), dose="20 mg by mouth once daily")
+    out.append(v.expects([], ["ppi-cga-confound", "ppi-zes-workup"], no_cards=True))
+
+    v = Vignette("O-PPI-1-renewal", "O-PPI-1", "pNET already on omeprazole, no gastrin on record, omeprazole "
+                 "renewal drafted: no ZES-workup card (a specialist's question on a PPI)", "order-sign")
+    pnet(v, 3)
+    v.patient.med_statement("omeprazole", "2024-03-01", dose="20 mg by mouth once daily")
+    v.draft().order("omeprazole", "omeprazole", timing=daily(1), dose="20 mg by mouth once daily")
+    out.append(v.expects([], ["ppi-zes-workup", "ppi-cga-confound"], no_cards=True))
+    return out
+
+
 def hostile_vignettes() -> list[Vignette]:
     out = []
     v = Vignette("hostile-decimal-string", "GI-6", "Decimals sent as strings (Ki-67 '7.5', CrCl '72.5', platelets "
@@ -1805,7 +2093,7 @@ def hostile_vignettes() -> list[Vignette]:
             fix(res.get("valueCodeableConcept"))
     v.mutations.append(single_codings)
     v.hostile = True
-    out.append(v.expects(["ssa-first-line", "net-profile"], ["grade-unknown", "sstr-imaging-needed"]))
+    out.append(v.expects(["ssa-first-line"], ["grade-unknown", "sstr-imaging-needed"]))
     return out
 
 
@@ -1827,6 +2115,7 @@ VIGNETTE_HEADER = """\
 #                   delete:MedicationRequest; the card must offer at least these
 #   hostile         true: the case (and its draft) is deliberately not strictly valid FHIR
 #   why             one line for the reader
+#   profile_card    true: the case runs with the profile card on (NET_CDS_PROFILE_CARD=on; off by default)
 """
 
 
@@ -1836,7 +2125,7 @@ def write_vignettes() -> None:
         old.unlink()
     entries = {}
     for v in (therapy_vignettes() + cross_cutting_vignettes() + order_vignettes() + reading_vignettes()
-              + hostile_vignettes()):
+              + model_v2_rule_vignettes() + hostile_vignettes()):
         bundle = v.patient.bundle()
         for mutate in v.mutations:
             mutate(bundle)
@@ -1857,11 +2146,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES_README_HEAD = """# Sample patients
 
 Synthetic FHIR R4 `collection` Bundles, one per patient: the embedded default a new user sees with no
-FHIR server, and the shared ground truth the profile builder and the rules are tested against. Dates
-are relative to **2026-11-28** ("today" for the rules). `index.yaml` lists each sample with the rule
-path it demonstrates (rule ids of `net-decision-model.md`); order-sign samples name a draft-orders
-Bundle in `drafts/`. All files are generated by `tools/make_samples.py` (edit the script, then run
-`.venv/bin/python tools/make_samples.py`); `tests/unit/test_sample_data.py` checks them.
+FHIR server, and the shared ground truth the profile builder and the rules are tested against. The
+sample set is written for one date, its as-of date **{as_of}** (`as_of` in `index.yaml`): every date
+in it is set relative to that day, and `net-cds call`, `explain`, `profile` and the service's warm-up
+evaluate the samples as of it, whatever the calendar says (`--as-of DATE` evaluates them as of another
+day). `index.yaml` lists each sample with the rule path it demonstrates (rule ids of
+`net-decision-model.md`); order-sign samples name a draft-orders Bundle in `drafts/`. All files are
+generated by `tools/make_samples.py` (edit the script, then run `.venv/bin/python tools/make_samples.py`);
+`tests/unit/test_sample_data.py` checks them.
 
 Encoding: ICD-10-CM and SNOMED CT for conditions, ICD-O-3 morphology in the mCODE histology extension,
 LOINC for Ki-67 (29593-1), labs and disease status (97509-4), RxNorm (plus ATC or text) for drugs,
@@ -1900,13 +2192,15 @@ def write_samples() -> None:
     for path, data in files:
         write_json(path, data)
     header = ("# Sample patients (generated by tools/make_samples.py; do not edit by hand).\n"
+              "# as_of: the date the samples are written for (commands evaluate them as of it).\n"
               "# rules: the rule path each sample demonstrates (net-decision-model.md ids; 'scope' = section 1).\n")
     (ROOT / "samples" / "index.yaml").write_text(
-        header + yaml.safe_dump({"today": TODAY, "samples": index}, sort_keys=False, width=110,
+        header + yaml.safe_dump({"as_of": TODAY, "samples": index}, sort_keys=False, width=110,
                                 allow_unicode=True), encoding="utf-8")
     rows = [f"| `{e['id']}` | {e['title']} | {', '.join(e['rules'])} | "
             f"{'`' + e['draft'] + '`' if e.get('draft') else ''} |" for e in index]
-    (ROOT / "samples" / "README.md").write_text(SAMPLES_README_HEAD + "\n".join(rows) + "\n", encoding="utf-8")
+    readme = SAMPLES_README_HEAD.format(as_of=TODAY) + "\n".join(rows) + "\n"
+    (ROOT / "samples" / "README.md").write_text(readme, encoding="utf-8")
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ Located at the repository's top-level `cards/` unless NET_CDS_DATA_DIR is set (t
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +15,8 @@ from typing import Any
 
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+
+from cds_service.cards.escape import Markdown, capfirst, join, markdown_value, md_escape, plain_value, trusted
 
 
 def cards_dir() -> Path:
@@ -34,18 +37,28 @@ class CardData:
     suggestions: dict[str, dict[str, Any]]
     override_reasons: dict[str, Any]
     labels: dict[str, str]
+    therapies: dict[str, str]
+    fact_sources: dict[str, Any]
+    knowledge_base: dict[str, Any]
 
-    def label(self, key: str) -> str:
-        """Display text of a label key ("msgid" or "msgid with {arg}|arg"); unknown keys show as is."""
+    def label(self, key: str, escape: bool = True) -> Markdown:
+        """Display text of a label key ("msgid" or "msgid with {arg}|arg"), as card markdown.
+
+        The label texts are the project's own; an argument or a key that is not a label came from the
+        record, so it is escaped (cards/escape.py). `escape=False`: plain text (extension, explain)."""
+        esc = md_escape if escape else str
         msg, sep, arg = key.partition("|")
         if sep and "{arg}" in msg:
-            return self.labels.get(msg, msg).replace("{arg}", self.labels.get(arg, arg))
+            return Markdown(self.labels.get(msg, esc(msg)).replace("{arg}", self._word(arg, esc)))
         if sep and "{0}" in msg:  # several arguments: "{0} ... {1}|a|b"
-            text = self.labels.get(msg, msg)
+            text = self.labels.get(msg, esc(msg))
             for i, part in enumerate(arg.split("|")):
-                text = text.replace("{" + str(i) + "}", self.labels.get(part, part))
-            return text
-        return self.labels.get(key, key)  # plain key, or text from the record that happens to hold a "|"
+                text = text.replace("{" + str(i) + "}", self._word(part, esc))
+            return Markdown(text)
+        return Markdown(self._word(key, esc))  # plain key, or text from the record that happens to hold a "|"
+
+    def _word(self, key: str, esc: Callable[[str], str]) -> str:
+        return self.labels[key] if key in self.labels else esc(key)
 
     def summary_template(self, key: str) -> Template:
         return _summary_template(self.directory, key)
@@ -64,27 +77,41 @@ def _load(directory: Path) -> CardData:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
-        autoescape=False,  # markdown, not HTML; values come from the profile, not from users
+        autoescape=False,  # markdown, not HTML: escaping is `finalize`, for markdown and HTML at once
+        finalize=markdown_value,  # every printed value escaped unless it is the project's own text
         auto_reload=False,  # templates are loaded once per process: no stat() of each file per card
     )
-    env.filters["capfirst"] = lambda text: str(text)[:1].upper() + str(text)[1:]
+    env.filters["capfirst"] = capfirst
+    env.filters["join"] = join
+    labels = _yaml(directory / "labels.yaml") or {}
     return CardData(
         directory=directory,
         env=env,
         sources=_yaml(directory / "sources.yaml"),
         topics=_yaml(directory / "topics.yaml"),
-        options=_yaml(directory / "options.yaml"),
-        rules=_yaml(directory / "rules.yaml"),
+        options=trusted(_yaml(directory / "options.yaml")),
+        rules=trusted(_yaml(directory / "rules.yaml")),
         suggestions=_yaml(directory / "suggestions.yaml"),
         override_reasons=_yaml(directory / "override_reasons.yaml"),
-        labels=(_yaml(directory / "labels.yaml") or {}).get("labels") or {},
+        labels=labels.get("labels") or {},
+        therapies=labels.get("therapies") or {},
+        fact_sources=_yaml(directory / "fact_sources.yaml"),
+        knowledge_base=_yaml(directory / "knowledge_base.yaml"),
     )
+
+
+@lru_cache(maxsize=4)
+def _summary_env(directory: Path) -> Environment:
+    """Summaries are plain text: values from the record lose their markup characters instead."""
+    env = Environment(undefined=StrictUndefined, autoescape=False, finalize=plain_value, auto_reload=False)
+    env.filters["capfirst"] = capfirst
+    return env
 
 
 @lru_cache(maxsize=256)
 def _summary_template(directory: Path, key: str) -> Template:
     data = _load(directory)
-    return data.env.from_string(data.rules[key]["summary"])
+    return _summary_env(directory).from_string(str(data.rules[key]["summary"]))
 
 
 def card_data() -> CardData:

@@ -1,36 +1,46 @@
 """Findings -> CDS Hooks 2.0 card JSON (decision model section 7).
 
 Text comes from the templates and YAML in `cards/`; this module only assembles: summary (< 140
-characters), indicator, markdown detail (recommendation, alternatives or branches, addenda, Why,
-Missing data, Source), source with topic Coding, absolute links, suggestions with FHIR resources,
-selectionBehavior and overrideReasons (on warning and critical cards). Nothing null or empty.
+characters, plain), indicator, markdown detail (the one-line profile on the next-step card, the
+recommendation, "Based on" facts with value, date and a short human source, one "Missing" line),
+source with topic Coding, guideline links (only in `links`), suggestions, selectionBehavior,
+overrideReasons (warning and critical cards) and the card extension (rule ids, knowledge-base version,
+each fact's FHIR references: for audit, never in the text). Values from the record are escaped for
+markdown and HTML by the template environment (cards/escape.py, cards/data.py). Nothing null or empty.
+
+`render_cards` renders one answer: a fact already shown on an earlier card of the answer is not
+shown again (the one-line profile aside).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import re
 import uuid
 from typing import Any
 
 from cds_service.cards.data import CardData, card_data
-from cds_service.cards.suggestions import build_suggestions, prune
+from cds_service.cards.escape import Markdown, md_escape
+from cds_service.cards.facts import FactLine, fact_lines
+from cds_service.cards.profile_line import profile_line
+from cds_service.cards.suggestions import SuggestionNote, build_suggestions, prune
 from cds_service.profile.model import PatientProfile
 from cds_service.rules.findings import Finding
 
 log = logging.getLogger(__name__)
 
 SUMMARY_MAX = 139  # CDS Hooks: strictly fewer than 140 characters
+CARD_EXTENSION = "org.net-cds.card"
 
 
 def render_cards(findings: list[Finding], profile: PatientProfile) -> list[dict]:
-    """One CDS Hooks card per finding, in the findings' order."""
+    """One CDS Hooks card per finding, in the findings' order, with no fact repeated across them."""
     data = card_data()
     cards = []
+    seen: set[tuple] = set()
     for f in findings:
         try:
-            cards.append(render_card(f, profile, data))
+            cards.append(render_card(f, profile, data, seen))
         except Exception:  # a template bug must not take the other cards down; logged as an error
             log.exception("rendering the card of rule %s failed", f.rule_id)
     return cards
@@ -41,12 +51,15 @@ def label_text(key: str) -> str:
     return card_data().label(key)
 
 
-def render_card(finding: Finding, profile: PatientProfile, data: CardData | None = None) -> dict:
+def render_card(finding: Finding, profile: PatientProfile, data: CardData | None = None,
+                seen: set[tuple] | None = None) -> dict:
+    """One card. `seen` (facts already shown by earlier cards of the answer) is updated."""
     data = data or card_data()
-    ctx = _context(finding, data)
+    seen = set() if seen is None else seen
+    suggestions, notes = build_suggestions(finding, profile, data)
+    ctx = _context(finding, profile, data, seen, notes)
     detail = data.env.get_template(f"{finding.template}.md.j2").render(**ctx)
     source = _citation(finding.guidelines[0], data) if finding.guidelines else _citation("esmo-2020", data)
-    topic_system = data.topics["system"]
     card: dict[str, Any] = {
         "uuid": str(uuid.uuid4()),
         "summary": _summary(finding, ctx, data),
@@ -55,19 +68,40 @@ def render_card(finding: Finding, profile: PatientProfile, data: CardData | None
         "source": {
             "label": source["label"],
             "url": source["url"],
-            "topic": {"system": topic_system, "code": finding.topic, "display": data.topics["codes"][finding.topic]},
+            "topic": {"system": data.topics["system"], "code": finding.topic,
+                      "display": data.topics["codes"][finding.topic]},
         },
     }
-    suggestions = build_suggestions(finding, profile, data)
     if suggestions:
         card["suggestions"] = suggestions
         card["selectionBehavior"] = "any" if len(suggestions) > 1 else "at-most-one"
     if finding.indicator in ("warning", "critical"):
-        reasons = data.override_reasons
-        card["overrideReasons"] = [{"system": reasons["system"], "code": r["code"], "display": r["display"]}
-                                   for r in reasons["reasons"]]
+        card["overrideReasons"] = override_reasons(data)
     card["links"] = [{"label": c["label"], "url": c["url"], "type": "absolute"} for c in ctx["citations"]]
+    card["extension"] = {CARD_EXTENSION: card_extension(finding, ctx["all_facts"], data)}
     return prune(card)
+
+
+def override_reasons(data: CardData) -> list[dict]:
+    """HL7 non-adherence reason codes (CDS Hooks 3.0 ballot), project codes only where none fits."""
+    reasons = data.override_reasons
+    return [{"system": r.get("system", reasons["system"]), "code": r["code"], "display": r["display"]}
+            for r in reasons["reasons"]]
+
+
+def card_extension(f: Finding, facts: list[FactLine], data: CardData) -> dict:
+    """What an informatics team audits: rules, knowledge-base version, and the FHIR data behind each fact."""
+    kb = data.knowledge_base
+    rules = [f.rule_id] + [a.rule_id for a in f.addenda] + [b.rule_id for b in f.prechecks + f.branches]
+    return {
+        "rules": list(dict.fromkeys(rules)),
+        "knowledgeBase": {"version": str(kb["version"]), "lastClinicalReview": str(kb["last_clinical_review"])},
+        "conditional": f.conditional or None,
+        "draftOrder": f.order_ref,
+        "facts": [{"label": x.plain_label, "value": x.plain_value, "date": x.date, "source": x.source,
+                   "references": list(x.references)} for x in facts],
+        "missing": [data.label(m, escape=False) for m in f.missing],
+    }
 
 
 def _citation(key: str, data: CardData) -> dict[str, str]:
@@ -75,38 +109,56 @@ def _citation(key: str, data: CardData) -> dict[str, str]:
     return {"label": entry["label"], "url": entry["url"]}
 
 
-def _option_text(key: str, data: CardData) -> str:
-    return data.options[key]
-
-
-def _context(f: Finding, data: CardData) -> dict[str, Any]:
+def _context(f: Finding, profile: PatientProfile, data: CardData, seen: set[tuple],
+             notes: list[SuggestionNote]) -> dict[str, Any]:
     keys = list(dict.fromkeys(f.guidelines))
     for a in f.addenda:
         keys += [k for k in a.guidelines if k not in keys]
     branches = [{"rule_id": b.rule_id, "when": data.rules[b.rule_id]["when"],
-                 "options": [_option_text(o.key, data) for o in b.options]} for b in f.branches]
+                 "options": [data.options[o.key] for o in b.options]} for b in f.branches]
     prechecks = [{"rule_id": b.rule_id, "when": data.rules[b.rule_id]["when"],
                   "missing": [data.label(m) for m in b.missing],
-                  "options": [_option_text(o.key, data) for o in b.options if o.key != "ssa"]}
+                  "options": [data.options[o.key] for o in b.options if o.key != "ssa"]}
                  for b in f.prechecks]
     deciders = [data.label(m) for m in dict.fromkeys(m for b in f.branches for m in b.missing)] or \
         [data.label(m) for m in f.missing]
-    addenda = [_tidy(data.env.get_template(f"{a.template}.md.j2").render(p=a.params, f=a)) for a in f.addenda]
+    addenda = [Markdown(_tidy(data.env.get_template(f"{a.template}.md.j2").render(p=a.params, f=a)))
+               for a in f.addenda]
+    line = profile_line(profile, data) if f.kind == "next-step" else None
+    all_facts = fact_lines(f.facts, data)
+    if line is not None:  # the line's facts are not repeated below it, nor on later cards
+        seen.update(line.covers)
+    shown = [x for x in all_facts if x.key not in seen and (x.label_key, x.date) not in seen]
+    seen.update(x.key for x in shown)
+    missing = [data.label(m) for m in f.missing]
     return {
         "f": f,
         "p": f.params,
-        "preferred": [{"key": o.key, "text": _option_text(o.key, data)} for o in f.options if o.preferred],
-        "alternatives": [{"key": o.key, "text": _option_text(o.key, data)} for o in f.options if not o.preferred],
+        "preferred": [{"key": o.key, "text": data.options[o.key]} for o in f.options if o.preferred],
+        "alternatives": [{"key": o.key, "text": data.options[o.key]} for o in f.options if not o.preferred],
         "option_keys": [o.key for o in f.options],
         "branches": branches,
         "prechecks": prechecks,
-        "deciders": ", ".join(deciders) or "see Missing data",
+        "deciders": Markdown(", ".join(deciders)) if deciders else Markdown("see Missing"),
         "addenda": addenda,
-        "facts": [dataclasses.replace(x, label=data.label(x.label), value=data.label(x.value),
-                                      notes=tuple(data.label(n) for n in x.notes)) for x in f.facts],
-        "missing": [data.label(m) for m in f.missing],
+        "profile_line": line.text if line is not None else None,
+        "facts": shown,
+        "all_facts": all_facts,
+        "missing": missing,
+        "missing_line": Markdown("; ".join(missing)),
+        "suggestion_notes": [_note_text(n, data) for n in notes],
         "citations": [_citation(k, data) for k in keys],
     }
+
+
+def _note_text(note: SuggestionNote, data: CardData) -> Markdown:
+    texts = data.suggestions["notes"]
+    label = md_escape(data.suggestions[note.suggestion]["label"])
+    fields = ", ".join(md_escape(x) for x in note.fields)
+    if note.kind == "normalized":
+        return Markdown(texts["normalized"].replace("{fields}", fields or "a field"))
+    extra = texts["not-built-fields"].replace("{fields}", fields) if fields else ""
+    return Markdown(texts["not-built"].replace("{suggestion}", label).replace("{fields}", extra))
 
 
 def _summary(f: Finding, ctx: dict[str, Any], data: CardData) -> str:

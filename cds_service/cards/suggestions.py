@@ -1,7 +1,8 @@
 """Suggestions with real FHIR R4 resources, validated with fhir.resources (R4B models).
 
-Codes and labels come from cards/suggestions.yaml. A suggestion whose resource does not validate is
-dropped (and logged) rather than sent: the card still carries its alert.
+Codes and labels come from cards/suggestions.yaml. A draft that is not strictly R4 is changed from a
+normalized copy (cds_service/cards/fhir_normalize.py); a suggestion that still cannot be built is not
+sent, and the card says why (`SuggestionNote`), never silently.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ import copy
 import logging
 import re
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from cds_service.cards.data import CardData
+from cds_service.cards.fhir_normalize import normalized
 from cds_service.profile.model import DraftOrder, PatientProfile
 from cds_service.rules.findings import Finding, SuggestionSpec
 
@@ -35,33 +38,55 @@ def prune(value: Any) -> Any:
     return value
 
 
-def build_suggestions(finding: Finding, profile: PatientProfile, data: CardData) -> list[dict]:
-    out = []
+@dataclass(frozen=True)
+class SuggestionNote:
+    """What the card must say about a suggestion: built from a normalized draft, or not built and why.
+
+    `kind` indexes `notes` in cards/suggestions.yaml; `fields` are the draft's fields concerned (from
+    the request: escaped when shown)."""
+
+    kind: str  # "normalized" | "not-built"
+    suggestion: str
+    fields: tuple[str, ...] = ()
+
+
+def build_suggestions(finding: Finding, profile: PatientProfile,
+                      data: CardData) -> tuple[list[dict], list[SuggestionNote]]:
+    out: list[dict] = []
+    notes: list[SuggestionNote] = []
     for spec in finding.suggestions:
         try:
-            s = _suggestion(spec, finding, profile, data)
-        except Exception:  # a bad suggestion must not break the card
+            s = _suggestion(spec, finding, profile, data, notes)
+        except Exception:  # a bad suggestion must not break the card; the card says it is missing
             log.exception("suggestion %s for %s failed", spec.kind, finding.rule_id)
+            notes.append(SuggestionNote("not-built", spec.kind))
             s = None
         if s is not None:
             out.append(s)
-    return out
+    return out, notes
 
 
-def _suggestion(spec: SuggestionSpec, finding: Finding, profile: PatientProfile, data: CardData) -> dict | None:
+def _suggestion(spec: SuggestionSpec, finding: Finding, profile: PatientProfile, data: CardData,
+                notes: list[SuggestionNote]) -> dict | None:
     text = data.suggestions[spec.kind]
     if spec.kind.startswith("order-"):
         action = {"type": "create", "description": text["description"],
                   "resource": service_request(spec.kind, profile, data)}
     elif spec.kind == "update-ppi-bid":
         order = _draft(profile, spec.order_ref)
-        resource = twice_daily(order, data) if order else None
+        if order is None:
+            notes.append(SuggestionNote("not-built", spec.kind))
+            return None
+        resource, note = twice_daily_update(order, data)
+        if note is not None:
+            notes.append(note)
         if resource is None:
             return None
         action = {"type": "update", "description": text["description"], "resource": resource}
     elif spec.kind == "delete-draft":
         if not spec.order_ref or not RELATIVE_REFERENCE.match(spec.order_ref):
             log.warning("cannot delete draft %r: not a relative reference", spec.order_ref)
+            notes.append(SuggestionNote("not-built", spec.kind, ("id",)))
             return None
         action = {"type": "delete", "description": text["description"], "resourceId": spec.order_ref}
     else:
@@ -94,12 +119,38 @@ def service_request(kind: str, profile: PatientProfile, data: CardData) -> dict:
     return resource
 
 
-def twice_daily(order: DraftOrder, data: CardData) -> dict | None:
-    """The drafted MedicationRequest changed to twice-daily dosing; everything else as drafted."""
+def twice_daily_update(order: DraftOrder, data: CardData) -> tuple[dict | None, SuggestionNote | None]:
+    """The twice-daily update of a drafted MedicationRequest, built from a normalized copy when the draft
+    is not strictly R4; with the note the card shows (normalized, or not built and which fields)."""
+    if order.resource.get("resourceType") != "MedicationRequest":
+        return None, SuggestionNote("not-built", "update-ppi-bid", ("resourceType",))
+    draft, changed = normalized(copy.deepcopy(order.resource))
+    resource = twice_daily(draft, data)
+    try:
+        MedicationRequest.model_validate(resource)
+    except Exception as exc:  # the draft is not valid FHIR even after normalizing: no update, say why
+        log.warning("BID update of %s does not validate: %s", order.reference, str(exc)[:300])
+        return None, SuggestionNote("not-built", "update-ppi-bid", _error_fields(exc))
+    if changed:
+        return resource, SuggestionNote("normalized", "update-ppi-bid", tuple(changed))
+    return resource, None
+
+
+def _error_fields(exc: Exception) -> tuple[str, ...]:
+    """The draft's fields named in a validation error (pydantic), at most three."""
+    errors = getattr(exc, "errors", None)
+    fields: list[str] = []
+    if callable(errors):
+        for err in errors():
+            loc = ".".join(str(part) for part in err.get("loc", ()) if not isinstance(part, int))
+            if loc and loc not in fields:
+                fields.append(loc)
+    return tuple(fields[:3])
+
+
+def twice_daily(resource: dict, data: CardData) -> dict:
+    """The MedicationRequest changed to twice-daily dosing; everything else as drafted (not validated)."""
     text = data.suggestions["update-ppi-bid"]
-    resource = copy.deepcopy(order.resource)
-    if resource.get("resourceType") != "MedicationRequest":
-        return None
     dosages = resource.get("dosageInstruction")
     if isinstance(dosages, dict):  # tolerated input: a single object where an array belongs
         dosages = [dosages]
@@ -122,13 +173,7 @@ def twice_daily(order: DraftOrder, data: CardData) -> dict | None:
         d["text"] = _dose_text(d, text["text_suffix"])
         changed.append(d)
     resource["dosageInstruction"] = changed
-    resource = prune(resource)
-    try:
-        MedicationRequest.model_validate(resource)
-    except Exception as exc:  # the draft itself is not valid FHIR: no update suggestion
-        log.warning("BID update of %s does not validate: %s", order.reference, str(exc)[:300])
-        return None
-    return resource
+    return prune(resource)
 
 
 def _dose_text(dosage: dict, suffix: str) -> str:

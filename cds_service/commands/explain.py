@@ -1,4 +1,4 @@
-"""`net-cds explain FILE [--hook patient-view|order-sign] [--draft FILE] [--json] [--today YYYY-MM-DD]`
+"""`net-cds explain FILE [--hook patient-view|order-sign] [--draft FILE] [--json] [--as-of DATE]`
 
 Reads a FHIR Bundle (and, for order-sign, a Bundle of draft orders), builds the patient profile and
 prints it with every rule of the hook: fired or not, and why. The logic lives in `explain_bundle`
@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from cds_service.commands.as_of import add_as_of_option, chosen_as_of
 from cds_service.fhir.record import PatientRecord
 from cds_service.profile.model import Fact, PatientProfile
 from cds_service.rules import explain, get_rule
@@ -31,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="hook to evaluate (default: order-sign with --draft, else patient-view)")
     parser.add_argument("--draft", metavar="FILE", help="Bundle of draft orders (order-sign draftOrders)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.add_argument("--today", metavar="YYYY-MM-DD", help="evaluate as of this date (default: today)")
+    add_as_of_option(parser, "--today")
     parser.set_defaults(func=run)
 
 
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         bundle = _read_json(args.file)
         draft = _read_json(args.draft) if args.draft else None
-        today = date.fromisoformat(args.today) if args.today else None
+        today = chosen_as_of(args.as_of, args.file)
     except (OSError, ValueError) as exc:
         print(f"explain: {exc}", file=sys.stderr)
         return 2

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
+from cds_service.commands.as_of import add_as_of_option, chosen_as_of
 from cds_service.fhir.record import PatientRecord
 from cds_service.profile import build_profile
 from cds_service.profile.render import profile_to_dict, render_text
@@ -21,8 +22,7 @@ def register(subparsers: Any) -> None:
                                                "resource, and print each fact with value, date and references.")
     parser.add_argument("file", metavar="FILE", help="FHIR Bundle or resource (JSON)")
     parser.add_argument("--json", action="store_true", help="print the profile as JSON")
-    parser.add_argument("--today", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
-                        help="reference date for 'within 90 days' windows (default: today)")
+    add_as_of_option(parser, "--today")
     parser.add_argument("--drafts", metavar="FILE", default=None,
                         help="a Bundle of draft orders (order-sign context.draftOrders) to classify")
     parser.set_defaults(func=run)
@@ -80,4 +80,4 @@ def profile_file(path: str | Path, as_json: bool = False, today: date | None = N
 
 
 def run(args: argparse.Namespace) -> int:
-    return profile_file(args.file, args.json, args.today, args.drafts)
+    return profile_file(args.file, args.json, chosen_as_of(args.as_of, args.file), args.drafts)

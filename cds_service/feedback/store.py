@@ -1,4 +1,5 @@
-"""Durable feedback storage: SQLite (stdlib, WAL) by default, PostgreSQL through a database URL.
+"""Durable feedback storage: SQLite (stdlib, WAL) by default, PostgreSQL through a database URL
+(postgres_store.py: shared by replicas).
 
 Two tables: `issued_cards` (every card the service returned: uuid -> service, topic, hookInstance)
 and `feedback` (one row per (card uuid, outcome timestamp); repeats are ignored, so an EHR that
@@ -12,14 +13,13 @@ import json
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cds_service.security.policy import StartupError
 from cds_service.sqlite_connections import SqliteConnections
 
 
@@ -124,10 +124,13 @@ class FeedbackStore(ABC):
             cursor = db.cursor()
             cursor.executemany(self._sql(_INSERT_ISSUED), rows)
 
-    def add_feedback(self, entries: Sequence[FeedbackEntry]) -> tuple[int, int]:
-        """Store the entries; (stored, duplicates). A duplicate has the same card uuid and timestamp."""
+    def add_feedback(self, entries: Sequence[FeedbackEntry],
+                     on_stored: Callable[[FeedbackEntry], None] | None = None) -> tuple[int, int]:
+        """Store the entries; (stored, duplicates). A duplicate has the same card uuid and timestamp.
+        `on_stored` is called, after the commit, with each entry that was new."""
         self._ensure_schema()
         stored = 0
+        new: list[FeedbackEntry] = []
         now = utc_now()
         with self._connection(durable=True) as db:
             for e in entries:
@@ -135,8 +138,23 @@ class FeedbackStore(ABC):
                     e.service_id, e.card_uuid, e.outcome, e.outcome_timestamp,
                     json.dumps(list(e.accepted_suggestions)) if e.accepted_suggestions else None,
                     e.reason_system, e.reason_code, e.reason_display, e.user_comment, e.client_iss, now))
-                stored += max(cursor.rowcount, 0)
+                if cursor.rowcount > 0:
+                    stored += 1
+                    new.append(e)
+        for e in new if on_stored else ():
+            on_stored(e)
         return stored, len(entries) - stored
+
+    def topics(self, card_uuids: Sequence[str]) -> dict[str, str | None]:
+        """The topic code of each issued card among `card_uuids` (unknown cards are absent)."""
+        if not card_uuids:
+            return {}
+        self._ensure_schema()
+        marks = ", ".join("?" * len(card_uuids))
+        with self._connection(durable=False) as db:
+            rows = db.execute(self._sql(f"SELECT card_uuid, topic_code FROM issued_cards WHERE card_uuid IN ({marks})"),
+                              tuple(card_uuids)).fetchall()
+        return {uuid: code for uuid, code in rows}
 
     def summary(self) -> list[dict]:
         """Per topic: cards issued, feedback by outcome, override reasons (see feedback.report)."""
@@ -188,37 +206,12 @@ class SqliteFeedbackStore(FeedbackStore):
             yield db
 
 
-class PostgresFeedbackStore(FeedbackStore):
-    placeholder = "%s"
-    id_column = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
-
-    def __init__(self, url: str) -> None:
-        super().__init__()
-        try:
-            import psycopg
-        except ImportError as exc:
-            raise StartupError("NET_CDS_FEEDBACK_DB is a PostgreSQL URL but psycopg is not installed "
-                               "(pip install 'psycopg[binary]').") from exc
-        self._psycopg = psycopg
-        self.url = url
-
-    @property
-    def location(self) -> str:
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(self.url)
-        return f"postgresql://{parts.hostname or ''}{':' + str(parts.port) if parts.port else ''}{parts.path}"
-
-    @contextmanager
-    def _connection(self, durable: bool) -> Iterator[Any]:
-        with self._psycopg.connect(self.url, connect_timeout=5) as db:  # commits on success
-            yield db
-
-
 def open_feedback_store(spec: str, data_dir: Path) -> FeedbackStore:
     """NET_CDS_FEEDBACK_DB: "" (var/feedback.sqlite3 in the data dir), a path, sqlite:///path,
     or postgresql://user:password@host/db."""
     if spec.startswith(("postgresql://", "postgres://")):
+        from cds_service.feedback.postgres_store import PostgresFeedbackStore
+
         return PostgresFeedbackStore(spec)
     if spec.startswith("sqlite:///"):
         return SqliteFeedbackStore(Path(spec.removeprefix("sqlite:///")))

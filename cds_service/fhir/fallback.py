@@ -41,8 +41,9 @@ class _TimeoutSession(requests.Session):
     response headers themselves are bounded per read only, by requests' read timeout).
     """
 
-    def __init__(self, timeout: float, pool_size: int) -> None:
+    def __init__(self, base_url: str, timeout: float, pool_size: int) -> None:
         super().__init__()
+        self.base_url = base_url
         self.timeout = timeout
         self.max_redirects = 0
         _environment_read_once(self)
@@ -70,6 +71,18 @@ class _TimeoutSession(requests.Session):
         finally:
             response.close()
         return response
+
+
+    def send(self, request: requests.PreparedRequest, **kwargs):  # type: ignore[override]
+        """The last check before the EHR's token goes out: the URL as it will be sent (after requests'
+        own normalisation) lies under this session's FHIR base (audit issue 13, finding 4)."""
+        if not is_under(self.base_url, request.url or ""):
+            raise OffBaseRequest("a URL outside the FHIR base was not requested")
+        return super().send(request, **kwargs)
+
+
+class OffBaseRequest(requests.RequestException):
+    """A request that would have left the FHIR base path; it was not sent."""
 
 
 def _environment_read_once(session: requests.Session) -> None:
@@ -110,7 +123,7 @@ def _server(base_url: str, settings: Settings) -> FHIRServer:
         server = _servers.get(key)
         if server is None:
             server = FHIRServer(None, base_uri=base_url)
-            server.session = _TimeoutSession(settings.fhir_timeout, settings.fhir_workers)
+            server.session = _TimeoutSession(base_url, settings.fhir_timeout, settings.fhir_workers)
             _servers[key] = server
         return server
 
@@ -136,6 +149,8 @@ class FhirFetcher:
             self.requests_made += 1
 
     def _get_json(self, path_or_url: str, what: str, search: bool = False) -> dict:
+        if not is_under(self.base_url, urljoin(self._server.base_uri, path_or_url)):
+            raise FetchError(f"{what}: a URL outside the FHIR base was not requested")
         self._count()
         headers = {"Authorization": f"Bearer {self.access_token}"} if self.access_token else {}
         if search:  # a search parameter the server does not know must fail, not be ignored (FHIR R4 §3.1.1.5.6)
@@ -145,6 +160,8 @@ class FhirFetcher:
             data = json_codec.loads(content)
         except requests.Timeout as exc:
             raise FetchError(f"{what}: the FHIR server did not answer within {self.settings.fhir_timeout} s") from exc
+        except OffBaseRequest as exc:
+            raise FetchError(f"{what}: a URL outside the FHIR base was not requested") from exc
         except requests.ConnectionError as exc:
             raise FetchError(f"{what}: the FHIR server could not be reached") from exc
         except requests.HTTPError as exc:

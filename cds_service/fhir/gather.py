@@ -9,11 +9,14 @@ fetched is a 412. A failed optional query becomes a data-quality note, never a s
 from __future__ import annotations
 
 import logging
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+from cds_service import metrics
 from cds_service.config import Settings
 from cds_service.fhir.fallback import FetchError, FhirFetcher
 from cds_service.fhir.outbound import OutboundBlocked
@@ -24,6 +27,9 @@ from cds_service.web.errors import PreconditionFailed, ServiceError
 log = logging.getLogger(__name__)
 
 _MEDICATION_TYPES = ("MedicationStatement", "MedicationRequest", "MedicationAdministration")
+# A reference the service fetches with the EHR's token: Medication/<a strict FHIR id>, nothing else (audit
+# issue 13: `Medication/../../admin/x` sent the token to /admin/x). "." and ".." are ids only by the regex.
+_MEDICATION_REFERENCE = re.compile(r"^Medication/(?!\.\.?$)[A-Za-z0-9\-.]{1,64}$")
 _executor: ThreadPoolExecutor | None = None
 
 
@@ -43,6 +49,7 @@ class HookCall:
     fhir_server: str | None
     access_token: str | None
     draft_orders: dict | None = None
+    as_of: date | None = None  # evaluate as of this date (None: the current date)
 
 
 def _bundle_resources(bundle: dict, record: PatientRecord | None = None,
@@ -107,7 +114,7 @@ def _add_all(record: PatientRecord, resources: list[tuple[dict, str | None]], ke
 
 def gather_record(service: CdsService, call: HookCall, settings: Settings) -> PatientRecord:
     """The patient's data for this call, or PreconditionFailed when required data cannot be had."""
-    record = PatientRecord(patient_id=call.patient_id)
+    record = PatientRecord(patient_id=call.patient_id, as_of=call.as_of)
     deadline = time.monotonic() + settings.fhir_total_timeout  # for every fallback request of this call
     to_fetch: list[PrefetchQuery] = []
     for query in service.queries:
@@ -131,11 +138,16 @@ def gather_record(service: CdsService, call: HookCall, settings: Settings) -> Pa
             _add_all(record, [(value, None)], query.key)
             record.key_outcomes[query.key] = "prefetch"
 
+    metrics.observe_prefetch_missing(service.id, [q.key for q in to_fetch if q.key not in call.prefetch
+                                                  or call.prefetch[q.key].get("resourceType") == "OperationOutcome"])
     fetcher = _fetcher(call, settings) if to_fetch or call.fhir_server else None
-    if to_fetch:
-        _fetch_missing(record, to_fetch, fetcher, call, settings, deadline)
-    _add_draft_orders(record, call.draft_orders)
-    _resolve_medications(record, fetcher, settings, deadline)
+    try:
+        if to_fetch:
+            _fetch_missing(record, to_fetch, fetcher, call, settings, deadline)
+        _add_draft_orders(record, call.draft_orders)
+        _resolve_medications(record, fetcher, settings, deadline)
+    finally:
+        metrics.observe_fallback(service.id, record.fallback_requests, record.fallback_failures)
     return record
 
 
@@ -181,6 +193,8 @@ def _fetch_missing(record: PatientRecord, queries: list[PrefetchQuery], fetcher:
     pool = _pool(settings)
     futures = {pool.submit(_fetch_one, fetcher, q, call.patient_id): q for q in fallback_queries(queries)}
     done, _ = wait(futures, timeout=max(0.0, deadline - time.monotonic()))
+    record.fallback_requests += len(futures)
+    record.fallback_failures += sum(1 for f in futures if f not in done or f.exception() is not None)
     failed: list[tuple[PrefetchQuery, str]] = []
     for future, query in futures.items():
         members = [by_key[key] for key in query.keys]
@@ -245,7 +259,11 @@ def _resolve_medications(record: PatientRecord, fetcher: FhirFetcher | Exception
         missing.add(target)
     reads = {}
     for target in sorted(missing):
-        if not isinstance(fetcher, FhirFetcher) or not target.startswith("Medication/"):
+        if not _MEDICATION_REFERENCE.match(target):
+            record.note(f"{target[:100]!r} is not a Medication reference the service can read; the medication "
+                        "was read from its text.", None)
+            continue
+        if not isinstance(fetcher, FhirFetcher):
             record.note(f"{target} is referenced but not available; the medication was read from its text.",
                         target)
             continue
@@ -255,6 +273,9 @@ def _resolve_medications(record: PatientRecord, fetcher: FhirFetcher | Exception
     started = time.perf_counter()
     done, _ = wait(reads.values(), timeout=max(0.0, deadline - time.monotonic()))
     record.medication_reads = (len(reads), (time.perf_counter() - started) * 1000)
+    record.fallback_requests += len(reads)
+    record.fallback_failures += sum(1 for f in reads.values() if f not in done or f.exception() is not None
+                                    or not f.result())
     for target, future in reads.items():
         if future not in done:
             future.cancel()

@@ -23,6 +23,7 @@ _LEGACY_IPV4 = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){
 _IPV6 = re.compile(r"^\[[0-9a-f:.]+\]$")
 _NETLOC = re.compile(r"^(?P<host>[^:@\[\]]+|\[[^\]@]*\])(?::(?P<port>[0-9]{1,5}))?$")
 _DOT_SEGMENT = re.compile(r"(^|/)(\.|%2e){1,2}(/|$)", re.IGNORECASE)
+_AMBIGUOUS_PATH = re.compile(r";|%2f|%5c|%2e", re.IGNORECASE)
 _METADATA_HOSTS = frozenset({"metadata", "metadata.google.internal", "metadata.goog", "instance-data",
                              "instance-data.ec2.internal"})
 _METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
@@ -51,6 +52,9 @@ def _normalise(url: str) -> tuple[str, str, int | None, str]:
         raise OutboundBlocked("fhirServer has an invalid port.") from exc
     if _DOT_SEGMENT.search(parts.path):
         raise OutboundBlocked("fhirServer must not contain '.' or '..' path segments.")
+    if _AMBIGUOUS_PATH.search(parts.path):
+        # `..;/` and `..%2f` are `../` to Tomcat, Jetty and some proxies: the token would leave the base path
+        raise OutboundBlocked("fhirServer must not contain ';' or percent-encoded '/', '\\' or '.' in its path.")
     path = parts.path.rstrip("/") + "/"
     return scheme, host, port, path
 
@@ -91,6 +95,8 @@ def check_fhir_url(url: str, settings: Settings) -> None:
     """Raise OutboundBlocked unless `url` lies under one of the allowlisted FHIR base URLs."""
     if not isinstance(url, str) or not url:
         raise OutboundBlocked("fhirServer is missing.")
+    if "?" in url or "#" in url:  # a base with a query or fragment sends every search to its root path
+        raise OutboundBlocked("fhirServer must be a base URL without '?' or '#'.")
     scheme, host, port, path = _normalise(url)
     if scheme not in ("http", "https") or not host:
         raise OutboundBlocked("fhirServer must be an http(s) URL.")
@@ -106,7 +112,8 @@ def check_fhir_url(url: str, settings: Settings) -> None:
 
 
 def is_under(base_url: str, url: str) -> bool:
-    """Whether `url` (e.g. a paging `next` link) stays on the server `base_url`."""
+    """Whether `url` (a paging `next` link, any URL the EHR's token is about to be sent to) stays on the
+    server `base_url` and under its path, with no segment a server could read as a way out of it."""
     try:
         b = _normalise(base_url)
         u = _normalise(url)

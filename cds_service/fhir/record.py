@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal
 
 from cds_service.profile.model import DataQualityNote
@@ -22,11 +23,14 @@ class PatientRecord:
 
     patient_id: str
     resources: list[dict] = field(default_factory=list)
+    as_of: date | None = None  # the date the record is evaluated as of (the request's); None: the current date
     draft_orders: list[dict] = field(default_factory=list)  # order-sign context.draftOrders entries
     key_outcomes: dict[str, KeyOutcome] = field(default_factory=dict)
     notes: list[DataQualityNote] = field(default_factory=list)
     fetch_ms: dict[str, float] = field(default_factory=dict)  # fallback request label -> its wall time (ms)
     medication_reads: tuple[int, float] | None = None  # Medication reads after the searches: (count, wall ms)
+    fallback_requests: int = 0  # FHIR requests made for this call (metrics)
+    fallback_failures: int = 0  # of which failed or timed out
     _by_type: dict[str, list[dict]] = field(default_factory=dict, repr=False)
     _by_ref: dict[str, dict] = field(default_factory=dict, repr=False)
 

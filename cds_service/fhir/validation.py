@@ -7,14 +7,22 @@ say which inputs were not valid FHIR. Validating only those keeps large records 
 
 from __future__ import annotations
 
-import json
-from functools import cache, lru_cache
+import hashlib
+import threading
+from collections import OrderedDict
+from functools import cache
 
+import orjson
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
 from cds_service.fhir.record import PatientRecord
 from cds_service.profile.model import DataQualityNote
+
+MAX_DEPTH = 255  # orjson's own limit when writing; FHIR resources nest a few dozen levels at most
+CACHE_ENTRIES = 8192  # 16-byte digest + a message of at most ~250 characters each: a few MiB at most
+_cache: OrderedDict[bytes, str | None] = OrderedDict()
+_cache_lock = threading.Lock()
 
 
 @cache
@@ -28,20 +36,48 @@ def _model(resource_type: str):  # noqa: ANN202
 def strict_errors(resource: dict) -> str | None:
     """The first strict-validation problem of a resource, or None when it is valid R4 (R4B model).
 
-    Results are cached by the resource's canonical JSON (sorted keys): the same chart opened again, or
-    the same resource in the next hook call, is not validated twice (strict validation costs ~0.1-0.3 ms
-    per resource; the cache key ~0.01 ms). Bounded, per process.
+    Results are cached by a digest of the resource's canonical JSON (sorted keys): the same chart opened
+    again, or the same resource in the next hook call, is not validated twice (strict validation costs
+    ~0.1-0.3 ms per resource; the key ~0.01 ms). The cache holds digests and short messages only, never the
+    resources, so its size in bytes is bounded whatever the resources weigh (audit issue 13: keyed by the
+    whole JSON it kept 1 MiB per distinct large resource).
     """
     try:
-        key = json.dumps(resource, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError):  # not JSON-serialisable: cannot be a cache key; validate directly
+        canonical = orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        # nested deeper than orjson writes (255 levels), integers beyond 64 bits, keys that are not strings:
+        # no FHIR resource looks like that, so say what it is instead of walking it.
+        if _deeper_than(resource, MAX_DEPTH):
+            return f"nested more than {MAX_DEPTH} levels deep"
         return _strict_errors(resource)
-    return _strict_errors_cached(key)
+    key = hashlib.blake2b(canonical, digest_size=16).digest()
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    problem = _strict_errors(resource)
+    with _cache_lock:
+        _cache[key] = problem
+        while len(_cache) > CACHE_ENTRIES:
+            _cache.popitem(last=False)
+    return problem
 
 
-@lru_cache(maxsize=8192)
-def _strict_errors_cached(canonical_json: str) -> str | None:
-    return _strict_errors(json.loads(canonical_json))
+def _deeper_than(value: object, limit: int) -> bool:
+    """Whether JSON `value` nests more than `limit` objects/arrays deep (iterative: no recursion limit)."""
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _strict_errors(resource: dict) -> str | None:
@@ -56,6 +92,8 @@ def _strict_errors(resource: dict) -> str | None:
         return f"{where or 'resource'}: {first.get('msg', 'invalid')}"
     except (ValueError, TypeError) as exc:
         return str(exc).splitlines()[0][:200]
+    except RecursionError:
+        return "nested too deeply to validate"
     return None
 
 

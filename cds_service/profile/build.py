@@ -229,8 +229,9 @@ def collect(record: PatientRecord, today: date) -> Collected:
 
 
 def build_profile(record: PatientRecord, today: date | None = None) -> PatientProfile:
-    """The patient profile (sections 2 and 3) of one record, every value with its provenance."""
-    today = today or date.today()
+    """The patient profile (sections 2 and 3) of one record, every value with its provenance, as of
+    `today`, else the record's as-of date (the hook request's), else the current date."""
+    today = today or record.as_of or date.today()
     c = collect(record, today)
     p = PatientProfile(patient_id=record.patient_id, as_of=today.isoformat())
     p.notes.extend(record.notes)
@@ -256,6 +257,11 @@ def _derive(p: PatientProfile, record: PatientRecord, c: Collected, today: date)
     p.line_of_therapy = medications.line_of_therapy(p.therapies)
 
     p.labs = {name: labs.newest_first(labs.read_newest(resources, name)) for name, resources in c.labs.items()}
+    for results in p.labs.values():
+        for r in results:
+            if r.problem:
+                p.notes.append(DataQualityNote(f"{r.source.reference}: {r.name} {r.problem}; not used.",
+                                               r.source.reference, f"labs.{r.name}"))
     p.renal_function = labs.renal_fact(p.labs.get("crcl", ()), p.labs.get("egfr", ()), today)
     p.performance_kps, p.performance_ecog = labs.performance_facts(c.performance, today)
     for r in c.performance:
@@ -274,7 +280,8 @@ def _derive(p: PatientProfile, record: PatientRecord, c: Collected, today: date)
     p.symptomatic = _symptomatic(p.symptoms_observed, p.functional_syndrome)
 
     mets = [h.source for h in c.conditions if h.metastases]
-    p.stage = disease.stage_fact(mets, c.resections, remission)
+    resections = [r for r in c.resections if disease.resection_counts(r, p.primary_site.value)]
+    p.stage = disease.stage_fact(mets, resections, remission)
     if p.stage.value == "resected" and mets:
         p.metastatic = Fact(False, None, p.stage.date, p.stage.sources, p.stage.notes)
         p.liver_metastases = Fact(False, None, p.stage.date, p.stage.sources, p.stage.notes)

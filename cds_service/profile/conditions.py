@@ -20,7 +20,8 @@ CURRENT = frozenset({"active", "recurrence", "relapse"})
 HISTORY = frozenset({"remission", "inactive", "resolved"})
 IGNORED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
 _MULTIFOCAL_RE = re.compile(r"multifocal|multiple (tumou?rs|lesions|p?nets?|neuroendocrine)")
-COMORBIDITIES = ("diabetes", "lung-disease", "hypertension", "cardiovascular", "bleeding-disorder", "ckd")
+COMORBIDITIES = ("diabetes", "lung-disease", "hypertension", "cardiovascular", "bleeding-disorder", "ckd",
+                 "atrophic-gastritis")
 
 
 @dataclass

@@ -88,6 +88,12 @@ def read_resection(resource: dict[str, Any]) -> Source | None:
     return source_of(resource, str(kind))
 
 
+def resection_counts(resection: Source, primary_site: str | None) -> bool:
+    """A local or endoscopic excision counts only for the sites mappings/procedures.yaml names (4.6)."""
+    sites = (index("procedures").extra.get("site_restricted") or {}).get(resection.label)
+    return sites is None or (primary_site or "").lower() in sites
+
+
 def stage_fact(metastasis_sources: list[Source], resections: list[Source], remission: Fact[Any]) -> Fact[Stage]:
     """metastatic / resected / unknown, with the resources that decided it."""
     last_resection = max(resections, key=lambda s: parse_date(s.date) or date.min, default=None)

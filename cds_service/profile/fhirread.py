@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from functools import lru_cache
+from math import isfinite
 from typing import Any
 
 from cds_service.profile.model import Source
@@ -51,11 +52,22 @@ def to_float(value: Any) -> tuple[float | None, bool]:
     if isinstance(value, bool):
         return None, False
     if isinstance(value, (int, float)):
-        f = float(value)
-        return (f, False) if f == f and f not in (float("inf"), float("-inf")) else (None, False)
+        f = finite_float(value)
+        return (f, False) if f is not None else (None, False)
     if isinstance(value, str) and _NUMBER_RE.match(value):
-        return float(value.strip().replace(",", ".")), True
+        f = finite_float(value.strip().replace(",", "."))
+        return (f, True) if f is not None else (None, False)
     return None, False
+
+
+def finite_float(value: int | float | str) -> float | None:
+    """float(value) when it is a finite number; None for NaN, infinities and integers or digit strings too big
+    for a float (a 401-digit lab value from a hostile FHIR server: unreadable, never an OverflowError)."""
+    try:
+        f = float(value)
+    except (OverflowError, ValueError):
+        return None
+    return f if isfinite(f) else None
 
 
 def parse_date(value: object) -> date | None:

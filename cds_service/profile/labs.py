@@ -43,11 +43,14 @@ def read_lab(resource: dict[str, Any], name: str, when: str | None = None) -> La
 
     `when` is the resource's date when the caller has it already (`resource_date`), else it is read."""
     plain = plain_quantity(resource)  # the common numeric value, read without a Reading (performance)
+    problem = None
     if plain is not None:
         value, unit, shown = plain
     else:
         reading = read_number(resource)
         value, unit, shown = reading.value, reading.unit, reading.shown
+        if reading.rejected:
+            problem = reading.notes[-1] if reading.notes else "value could not be read"
     interpretation = None
     for cc in as_list(resource.get("interpretation")):
         c = codings(cc)
@@ -59,7 +62,7 @@ def read_lab(resource: dict[str, Any], name: str, when: str | None = None) -> La
     source = source_of(resource, label, when)
     # _reference_range reads no range when the field is absent, the common case (performance: one call less)
     reference_range = _reference_range(resource) if "referenceRange" in resource else None
-    return LabResult(name, value, unit, source.date, source, reference_range, interpretation, text)
+    return LabResult(name, value, unit, source.date, source, reference_range, interpretation, text, problem)
 
 
 def _reference_range(resource: dict[str, Any]) -> str | None:

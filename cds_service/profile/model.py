@@ -97,6 +97,7 @@ class LabResult:
     reference_range: str | None = None  # e.g. "0-98 ng/mL"
     interpretation: str | None = None  # H, L, N ... as coded
     text: str | None = None  # the value as sent when it was not numeric
+    problem: str | None = None  # why a value that was sent could not be read (a data-quality note says so)
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,11 @@ class PatientProfile:
     sstr_studies: tuple[SstrStudy, ...] = ()  # every SSTR study read, newest first
     performance_ecog: Fact[int] = field(default_factory=Fact)  # ECOG as recorded (performance_kps maps it)
     men1_family_history: Fact[bool] = field(default_factory=Fact)  # FamilyMemberHistory with MEN1
+    # glucose_low row: the lowest glucose within 30 days, in mg/dL (mmol/L converted, noted), with its
+    # source; glucose_low is True when it is < 54 mg/dL (3.0 mmol/L, ADA level 2), False when glucose was
+    # measured in those 30 days and none was that low, unknown when none was measured.
+    lowest_recent_glucose: Fact[float] = field(default_factory=Fact)
+    glucose_low: Fact[bool] = field(default_factory=Fact)
 
     @property
     def has_sstr_imaging(self) -> bool:

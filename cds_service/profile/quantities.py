@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from math import isfinite
 from typing import Any
 
-from cds_service.profile.fhirread import as_dict, as_str, to_float
+from cds_service.profile.fhirread import as_dict, as_str, finite_float, to_float
 
 # "<3 %" is graded as just below 3, ">20 %" as just above 20 (section 2).
 BELOW_ABOVE = 0.01
@@ -81,8 +80,10 @@ def _parse_text_number(text: str) -> tuple[list[_Number], bool]:
         return [], True
     found: list[_Number] = []
     for m in _VALUE_RE.finditer(cleaned):
-        a = float(m.group("a").replace(",", "."))
-        b = float(m.group("b").replace(",", ".")) if m.group("b") else None
+        a = finite_float(m.group("a").replace(",", "."))
+        b = finite_float(m.group("b").replace(",", ".")) if m.group("b") else None
+        if a is None or (m.group("b") and b is None):
+            continue  # hundreds of digits: not a number anyone measured
         cmp = _CMP.get((m.group("cmp") or "").lower())
         percent = bool(m.group("pa") or m.group("pb"))
         if b is not None and b < a:
@@ -257,8 +258,8 @@ def plain_quantity(observation: dict[str, Any]) -> tuple[float, str | None, str]
     if type(quantity) is dict and quantity.get("comparator") is None:
         raw = quantity.get("value")
         if type(raw) is int or type(raw) is float:
-            number = float(raw)
-            if isfinite(number):
+            number = finite_float(raw)  # None for integers too big for a float: the general reader rejects them
+            if number is not None:
                 unit = as_str(quantity.get("unit")) or as_str(quantity.get("code"))
                 return number, unit, f"{number:g} {unit or ''}".strip()
     return None

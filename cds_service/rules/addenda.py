@@ -11,16 +11,17 @@ from cds_service.profile.model import PatientProfile
 from cds_service.rules.common import (
     add_fact,
     add_therapy_fact,
-    comorbidity_flags,
     exposed,
+    favoured_agents,
     new_finding,
     progressing,
     sstr_imaging_positive,
+    targeted_pair,
 )
 from cds_service.rules.findings import Check, Finding, Option, all_of, any_of, check, shown_criterion
 from cds_service.rules.registry import rule
 
-PRRT_OPTIONS = ("prrt-ssa", "prrt-retreatment-ssa")
+PRRT_OPTIONS = ("prrt-ssa", "prrt-retreatment-ssa", "prrt-ssa-netter-2")
 GI_SWITCH_RULES = ("GI-6", "GI-7", "GI-8")
 
 
@@ -67,9 +68,10 @@ def x_7(p: PatientProfile, host: Finding | None) -> Check:
 
 
 def _build_p_5(p: PatientProfile, c: Check, host: Finding | None) -> Finding:
-    flags = comorbidity_flags(p)
-    f = new_finding("P-5", params={"favour_sunitinib": flags["sunitinib"],
-                                   "favour_everolimus": flags["everolimus"]})
+    favoured = favoured_agents(p)
+    _, other = targeted_pair(p)
+    f = new_finding("P-5", params={"other": other, "favour_other": favoured[other],
+                                   "favour_everolimus": favoured["everolimus"]})
     add_fact(f, p, "comorbidities")
     return f
 
@@ -78,11 +80,15 @@ def _build_p_5(p: PatientProfile, c: Check, host: Finding | None) -> Finding:
       seeds=("003",), guidelines=("nanets-2020",), build=_build_p_5)
 def p_5(p: PatientProfile, host: Finding | None) -> Check:
     """When a pNET card offers everolimus and sunitinib: diabetes or lung disease favour sunitinib;
-    cardiovascular disease, hypertension or a bleeding diathesis favour everolimus (003)."""
-    offers = host is not None and {"everolimus", "sunitinib"} <= set(host.all_options())
-    flags = comorbidity_flags(p)
-    return all_of(_host(host), check("the card offers everolimus and sunitinib", offers),
-                  check("a comorbidity that favours one agent", bool(flags["sunitinib"] or flags["everolimus"])))
+    cardiovascular disease, hypertension or a bleeding diathesis favour everolimus (003). The sunitinib
+    choice is pancreatic only: for a GI NET card offering everolimus and cabozantinib, diabetes or lung
+    disease weigh against everolimus and hypertension, cardiovascular disease or bleeding against
+    cabozantinib; sunitinib is never named for a GI NET (model v2; 004)."""
+    pair = targeted_pair(p)
+    offers = host is not None and set(pair) <= set(host.all_options())
+    favoured = favoured_agents(p)
+    return all_of(_host(host), check(f"the card offers {' and '.join(pair)}", offers),
+                  check("a comorbidity that favours one agent", any(bool(v) for v in favoured.values())))
 
 
 # ----------------------------------------------------------------------------------------- GI-9
@@ -111,7 +117,8 @@ def gi_9(p: PatientProfile, host: Finding | None) -> Check:
 def _build_gi_11(p: PatientProfile, c: Check, host: Finding | None) -> Finding:
     fs = p.functional_syndrome.value
     functional = None if fs in (None, "unknown") else fs != "nonfunctional"
-    f = new_finding("GI-11", params={"functional": functional})
+    prrt_offered = host is not None and not host.conditional and any(o.key in PRRT_OPTIONS for o in host.options)
+    f = new_finding("GI-11", params={"functional": functional, "prrt_offered": prrt_offered})
     add_fact(f, p, "functional")
     for t in exposed(p, "ssa"):
         add_therapy_fact(f, t)
@@ -123,8 +130,11 @@ def _build_gi_11(p: PatientProfile, c: Check, host: Finding | None) -> Finding:
 @rule("GI-11", hook="patient-view", kind="addendum", topic="ssa-continuation", group="addendum",
       seeds=("004",), guidelines=("enets-2024-si", "netter-1"), build=_build_gi_11)
 def gi_11(p: PatientProfile, host: Finding | None) -> Check:
-    """Moving on from an SSA: a functional tumour keeps its SSA (also during and after PRRT); a
-    nonfunctional tumour that progressed on an SSA stops it (004 "Should the SSA be continued?")."""
+    """Moving on from an SSA: a functional tumour keeps its SSA (also during and after PRRT). A
+    nonfunctional tumour that progressed on an SSA: with PRRT the SSA was continued in NETTER-1 and the
+    label gives octreotide LAR after each dose, but continuing it beyond PRRT has no proven benefit; when
+    switching to a targeted agent, ending the SSA is reasonable. The word "stop" never stands next to a
+    PRRT recommendation (004 "Should the SSA be continued?"; model GI-11, version 2)."""
     switching = host is not None and (host.rule_id in GI_SWITCH_RULES or
                                       any(b.rule_id in GI_SWITCH_RULES for b in host.branches))
     return all_of(check("a GI next step after SSA", switching), check("SSA given", bool(exposed(p, "ssa"))))
@@ -133,7 +143,7 @@ def gi_11(p: PatientProfile, host: Finding | None) -> Check:
 # ------------------------------------------------------------------------------------- P-7-SSA
 
 SSA_OPTIONS = ("ssa", "ssa-hormone-only", "ssa-indolent", "ssa-dose-escalation", "prrt-ssa", "liver-directed-ssa",
-               "prrt-retreatment-ssa")
+               "prrt-retreatment-ssa", "prrt-ssa-netter-2")
 
 
 def _build_p_7_ssa(p: PatientProfile, c: Check, host: Finding | None) -> Finding:
@@ -169,4 +179,5 @@ def stage_1(p: PatientProfile, host: Finding | None) -> Check:
     """Stage unknown (no metastatic site, no resection recorded): the card follows the advanced
     pathway and says that resectable disease goes to a NET surgeon or tumour board first (000:
     resection is the mainstay for resectable disease; model section 4.6)."""
-    return all_of(_host(host), check("stage unknown", p.stage.value in (None, "unknown")))
+    return all_of(_host(host), check("stage unknown", p.stage.value in (None, "unknown")),
+                  check("not already a resection referral (R-1)", host is None or host.rule_id != "R-1"))

@@ -253,9 +253,10 @@ def add_fact(f: Finding, p: PatientProfile, name: str) -> None:
                          "PRRT response duration (date of progression vs last PRRT)")
     elif name == "men1":
         f.add_facts(shown("MEN1", p.men1))
-    elif name == "comorbidities":
+    elif name == "comorbidities":  # those that weigh in the choice of a targeted agent (P-5)
+        flags = comorbidity_flags(p)
         for key, fact in sorted(p.comorbidities.items()):
-            if fact.value:
+            if fact.value and (key in flags["sunitinib"] or key in flags["everolimus"]):
                 f.add_facts(shown(f"Comorbidity: {{arg}}|{key}", fact))
 
 
@@ -327,10 +328,50 @@ def comorbidity_flags(p: PatientProfile) -> dict[str, list[str]]:
     return {"sunitinib": sorted(favour_sunitinib), "everolimus": sorted(favour_everolimus)}
 
 
+def ssa_option(p: PatientProfile, key: str = "ssa", preferred: bool = False) -> Option | None:
+    """The SSA option of a card, or None. In insulinoma an SSA is offered only with positive SSTR status,
+    and then as a short-acting trial under glucose monitoring, never a long-acting SSA first (model v2,
+    P-2, P-6, P-7; 003)."""
+    if p.functional_syndrome.value == "insulinoma":
+        return Option("ssa-insulinoma-sstr-positive", preferred) if sstr_positive(p) else None
+    return Option(key, preferred)
+
+
+def targeted_pair(p: PatientProfile) -> tuple[str, str]:
+    """The two targeted agents P-5 weighs: everolimus vs sunitinib for a pancreatic NET, everolimus vs
+    cabozantinib for a GI NET (and for an unknown primary, which follows the GI pathway); sunitinib is
+    never named for a GI NET (model v2, P-5)."""
+    return ("everolimus", "sunitinib") if p.site_group == "pancreas" else ("everolimus", "cabozantinib")
+
+
+def favoured_agents(p: PatientProfile) -> dict[str, list[str]]:
+    """Comorbidities by the agent they favour, for this patient's pair (P-5, O-TKI-1): diabetes or lung
+    disease weigh against everolimus; hypertension, cardiovascular disease or bleeding against the other."""
+    flags = comorbidity_flags(p)
+    _, other = targeted_pair(p)
+    return {other: flags["sunitinib"], "everolimus": flags["everolimus"]}
+
+
+def nec_check(p: PatientProfile) -> Check:
+    """NEC: true when coded; unknown when differentiation is unknown and the grade is high (Ki-67 or
+    mitoses > 20: G3 NET and NEC cannot be told apart by Ki-67); false otherwise. Order rules use it so
+    that a high-grade tumour of unknown differentiation gets a conditional card, never silence (5)."""
+    diff = p.differentiation.value
+    if diff == "NEC" or p.who_grade.value == "high-grade-nec":
+        return Check(True, "NEC")
+    high = p.who_grade.value == "G3" or _gt(p.ki67_percent.value, 20) or _gt(p.mitotic_count.value, 20)
+    if diff is None and high:
+        return Check(None, "high grade with differentiation unknown (G3 NET or NEC)",
+                     ("differentiation (well vs poorly differentiated), by pathology review",))
+    return Check(False, "not a NEC")
+
+
 def surveillance_checks(p: PatientProfile, burden_label: str) -> list[Check]:
-    """What GI-2 and P-1 share: untreated (or naive), no documented growth, asymptomatic, low burden."""
+    """What GI-2 and P-1 share: unresectable (resectable not recorded as true; model v2), untreated (or
+    naive), no documented growth, asymptomatic, low burden."""
     sym = symptomatic(p)
-    return [check_naive_or_progressing(p),
+    return [check("not recorded as resectable", p.resectable.value is not True),
+            check_naive_or_progressing(p),
             check("no documented progression (growth ends surveillance)", not progressing(p)),
             check("asymptomatic", None if sym is None else not sym, "symptoms (tumour- or hormone-related)"),
             check(burden_label, low_burden(p), "tumour burden (low vs high/bulky)")]

@@ -109,7 +109,10 @@ def _select_one(rules: list[Rule], profile: PatientProfile) -> tuple[Finding | N
     if chosen is not None:  # unknown pre-checks (GI-1) do not make a fired card conditional
         prechecks = [(r, c) for r, c in unknown if r.precheck]
         unknown = [(r, c) for r, c in unknown if not r.precheck]
-    head_rule, head_check = chosen if chosen is not None else _conditional_head(unknown)
+    if unknown:
+        head_rule, head_check = _conditional_head(unknown + ([chosen] if chosen else []))
+    else:
+        head_rule, head_check = chosen  # type: ignore[misc]
     card = _build(head_rule, profile, head_check)
     if card is None:
         for r, c in prechecks + unknown + ([chosen] if chosen else []):
@@ -140,17 +143,30 @@ def _select_one(rules: list[Rule], profile: PatientProfile) -> tuple[Finding | N
     return card, evaluations
 
 
-def _conditional_head(unknown: list[tuple[Rule, Check]]) -> tuple[Rule, Check]:
-    """Which unknown rule names a conditional card (its topic): not a pre-check (GI-1), and preferably
-    one that does not hinge on SSTR status (the SSTR gap card asks for that); else the first."""
-    def sstr(c: Check) -> bool:
-        return any("SSTR" in m for m in c.missing)
+# How far a branch's topic goes in treatment (decision model section 4: a conditional card takes the topic
+# of the branch that needs no further treatment decision or, failing that, the least aggressive one; a
+# PRRT or chemotherapy topic only when every branch has it). Unlisted topics rank in the middle.
+TOPIC_AGGRESSIVENESS: dict[str, int] = {
+    "surveillance": 0, "post-resection-surveillance": 0, "follow-up-schedule": 0,
+    "resection-evaluation": 1, "insulinoma-control": 2, "gastrinoma-acid-control": 2,
+    "ssa-syndrome-control": 2, "hormone-control": 2, "ssa-first-line": 3,
+    "targeted-first-line": 4, "targeted-later-line": 4, "targeted-choice": 4, "liver-directed": 5,
+    "sstr-negative-pnet": 6, "after-ssa-pnet": 6, "after-prrt": 7, "prrt-first-line": 8, "prrt-after-ssa": 8,
+    "g3-net-first-line": 9, "cytoreduction-first-line": 9, "nec-second-line": 9, "nec-first-line": 10,
+}
 
-    for candidates in ([u for u in unknown if not u[0].precheck and not sstr(u[1])],
-                       [u for u in unknown if not u[0].precheck], unknown):
-        if candidates:
-            return candidates[0]
-    raise ValueError("no unknown rule")
+
+def _conditional_head(branches: list[tuple[Rule, Check]]) -> tuple[Rule, Check]:
+    """Which branch names a conditional card (its topic): never a pre-check (GI-1); the least
+    aggressive topic (section 4, TOPIC_AGGRESSIVENESS); on a tie, one that does not hinge on SSTR status
+    (the SSTR gap card asks for that), then the first in priority order."""
+    def sstr(c: Check) -> bool:
+        return c.ok is None and any("SSTR" in m for m in c.missing)
+
+    candidates = [b for b in branches if not b[0].precheck] or branches
+    if not candidates:
+        raise ValueError("no branch")
+    return min(candidates, key=lambda b: (TOPIC_AGGRESSIVENESS.get(b[0].topic, 5), sstr(b[1])))
 
 
 def _patient_view(profile: PatientProfile) -> tuple[list[Finding], list[RuleEvaluation]]:

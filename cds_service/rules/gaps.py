@@ -21,6 +21,7 @@ from cds_service.rules.common import (
 )
 from cds_service.rules.findings import Check, Finding, SuggestionSpec, all_of, any_of, check, shown, shown_lab
 from cds_service.rules.registry import rule
+from cds_service.rules.resection import localized_resectable
 
 
 def lab(p: PatientProfile, *names: str) -> LabResult | None:
@@ -98,9 +99,12 @@ def _build_x_2(p: PatientProfile, c: Check) -> Finding:
       guidelines=("nanets-2020", "esmo-2020"), build=_build_x_2)
 def x_2(p: PatientProfile) -> Check:
     """NET that is metastatic or of unknown stage with no SSTR imaging: SSTR-PET (Ga-68 DOTATATE or
-    DOTATOC, Cu-64 DOTATATE) is preferred over an octreotide scan; it decides SSA and PRRT (003)."""
+    DOTATOC, Cu-64 DOTATATE) is preferred over an octreotide scan; it decides SSA and PRRT (003). Not
+    for a localized GI NET recorded as resectable (R-1 refers it for removal; model v2)."""
     return all_of(_active_nen(p), check("NET (well differentiated)", is_net(p)),
                   check("metastatic or stage unknown", p.stage.value != "resected"),
+                  check("not a localized GI NET recorded as resectable",
+                        not (p.site_group == "gastrointestinal" and localized_resectable(p))),
                   check("no SSTR imaging on record", _no_sstr_imaging(p)))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from cds_service.profile.model import PatientProfile
 from cds_service.rules.common import (
+    CHEMO,
     add_core_facts,
     check_naive_or_progressing,
     check_progressing_after,
@@ -20,6 +21,7 @@ from cds_service.rules.common import (
     progressing,
     prrt_criterion_failed,
     prrt_option,
+    ssa_option,
     sstr_imaging_positive,
     sstr_negative,
     sstr_positive,
@@ -76,7 +78,8 @@ def _finding(rule_id: str, p: PatientProfile, options: list[Option], *facts: str
 
 
 def _build_gi_1(p: PatientProfile, c: Check) -> Finding:
-    return _finding("GI-1", p, [Option("resection", True), Option("ssa")], "resectable", "hepatic", "sstr")
+    options = [Option("resection", True), ssa_option(p)]
+    return _finding("GI-1", p, [o for o in options if o], "resectable", "hepatic", "sstr")
 
 
 @rule("GI-1", hook="patient-view", kind="next-step", topic="resection-evaluation", group="gi",
@@ -110,7 +113,10 @@ def gi_2(p: PatientProfile) -> Check:
 
 
 def _build_gi_5(p: PatientProfile, c: Check) -> Finding:
-    options = [Option("everolimus", True), Option("cabozantinib", True), Option("ssa-hormone-only")]
+    options = [Option("everolimus", True), Option("cabozantinib", True)]
+    ssa = ssa_option(p, "ssa-hormone-only")  # None in insulinoma (SSTR negative here)
+    if ssa is not None:
+        options.append(ssa)
     if hepatic_predominant(p):
         options.append(Option("liver-directed"))
     return _finding("GI-5", p, options, "sstr", "symptoms", "burden", "hepatic")
@@ -133,7 +139,9 @@ def _build_gi_4(p: PatientProfile, c: Check) -> Finding:
     options = [prrt_option(p)]
     if hepatic_predominant(p) is not False:
         options.append(Option("liver-directed-ssa", failed and bool(hepatic_predominant(p))))
-    options.append(Option("ssa", failed and not hepatic_predominant(p)))
+    ssa = ssa_option(p, preferred=failed and not hepatic_predominant(p))
+    if ssa is not None:
+        options.append(ssa)
     return _finding("GI-4", p, options, "sstr", "burden", "symptoms", "hepatic", prrt_failed=failed)
 
 
@@ -154,7 +162,8 @@ def gi_4(p: PatientProfile) -> Check:
 
 
 def _build_gi_3(p: PatientProfile, c: Check) -> Finding:
-    options = [Option("ssa", True)]
+    ssa = ssa_option(p, preferred=True)
+    options = [ssa] if ssa else []
     if high_burden(p) and hepatic_predominant(p):
         options.append(Option("hepatic-embolization"))
     return _finding("GI-3", p, options, "sstr", "symptoms", "burden", "hepatic")
@@ -189,19 +198,39 @@ def gi_3(p: PatientProfile) -> Check:
 
 
 def _build_gi_6(p: PatientProfile, c: Check) -> Finding:
-    options = [prrt_option(p), Option("cabozantinib"), Option("everolimus"),
-               Option("ssa-dose-escalation")]
-    return _finding("GI-6", p, options, "sstr", "status", "therapies")
+    used = sorted(t.therapy for t in exposed(p, "everolimus", "cabozantinib", "sunitinib"))
+    left = [k for k in ("cabozantinib", "everolimus") if k not in used]
+    options = [prrt_option(p)] + [Option(k) for k in left]
+    if not used:
+        options.append(Option("ssa-dose-escalation"))
+    return _finding("GI-6", p, options, "sstr", "status", "therapies", after_targeted=bool(used),
+                    targeted_used=used, targeted_left=left)
+
+
+def _prrt_naive_after_ssa(p: PatientProfile) -> Check:
+    """Progressing after an SSA (alone, or followed by a targeted agent), PRRT never given (GI-6)."""
+    line = p.line_of_therapy.value
+    if not progressing(p):
+        return Check(False, "no documented progression")
+    if any(t.given for t in exposed(p, "prrt")):
+        return Check(False, "PRRT already given")
+    if line == "after-ssa":
+        return Check(True, "progressing after an SSA alone, PRRT never given")
+    if line == "after-targeted" and exposed(p, "ssa") and not exposed(p, *CHEMO):
+        return Check(True, "progressing after an SSA and a targeted agent, PRRT never given")
+    return Check(False, f"line of therapy is {line or 'unknown'}, not after an SSA (alone or with a targeted agent)")
 
 
 @rule("GI-6", hook="patient-view", kind="next-step", topic="prrt-after-ssa", group="gi", seeds=("004",),
       guidelines=("netter-1", "enets-2024-si"), build=_build_gi_6)
 def gi_6(p: PatientProfile) -> Check:
-    """Progression on an SSA alone, SSTR-positive imaging: add Lu-177 dotatate to the SSA (NETTER-1),
-    preferred over SSA dose escalation; cabozantinib or everolimus if PRRT is not eligible or not
-    favoured (e.g. low-volume progression) (004 "Prior SSA only")."""
-    return all_of(_gi(p), check_progressing_after(p, "after-ssa"), prrt_imaging_check(p),
-                  _eligibility_not_failed(p))
+    """Progression after an SSA, alone or followed by a targeted agent (everolimus, cabozantinib), in a
+    PRRT-naive patient with SSTR-positive imaging and no failed PRRT criterion: add Lu-177 dotatate to the
+    SSA (NETTER-1), preferred over SSA dose escalation and over a targeted agent; the targeted agent not
+    yet used if PRRT is not possible or not favoured (e.g. low-volume progression) (004 "Prior SSA only").
+    Model-silent choice: a prior chemotherapy line takes the patient to GI-8 instead (004 does not rank
+    PRRT after chemotherapy for GI NETs)."""
+    return all_of(_gi(p), _prrt_naive_after_ssa(p), prrt_imaging_check(p), _eligibility_not_failed(p))
 
 
 # ----------------------------------------------------------------------------------------- GI-7

@@ -11,13 +11,18 @@ from datetime import timedelta
 
 from cds_service.profile.model import DraftOrder, PatientProfile
 from cds_service.rules.common import (
+    ANTITUMOR,
+    active,
     add_fact,
     add_therapy_fact,
-    comorbidity_flags,
+    comorbid,
     exposed,
+    favoured_agents,
+    nec_check,
     new_finding,
     parse_date,
     sstr_imaging_positive,
+    targeted_pair,
     today,
 )
 from cds_service.rules.findings import (
@@ -28,6 +33,7 @@ from cds_service.rules.findings import (
     all_of,
     any_of,
     check,
+    negate,
     shown,
     shown_criterion,
     shown_lab,
@@ -59,6 +65,12 @@ def drafted_fact(p: PatientProfile, order: DraftOrder) -> ShownFact:
     return ShownFact("Drafted order", value, None, when[:10], (order.reference,))
 
 
+def add_grade_facts(f: Finding, p: PatientProfile) -> None:
+    """Ki-67 (or mitoses) and grade: what makes a tumour of unknown differentiation possibly a NEC."""
+    f.add_facts(shown("Ki-67", p.ki67_percent), shown("Mitotic count", p.mitotic_count),
+                shown("WHO grade", p.who_grade))
+
+
 def _nen(p: PatientProfile) -> Check:
     """A GEP-NEN (active or history); an out-of-scope NEN gets no order advice (model section 1)."""
     return check("GEP-NEN present (in scope)", p.nen_status != "none" and p.in_scope)
@@ -69,6 +81,11 @@ def _gastrinoma(p: PatientProfile) -> bool:
 
 
 # --------------------------------------------------------------------------------------- O-PPI-1
+
+
+def _not_a_renewal(p: PatientProfile) -> Check:
+    """The draft is not a renewal: no PPI is active on record (model v2, O-PPI-1 and O-PPI-2)."""
+    return check("not a renewal (no PPI active on record)", not active(p, "ppi"))
 
 
 def _build_o_ppi_1(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
@@ -84,14 +101,16 @@ def _build_o_ppi_1(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
       drafted=("ppi",))
 def o_ppi_1(p: PatientProfile, order: DraftOrder) -> Check:
     """PPI drafted for a pNET, duodenal NET or MEN1 patient with no ZES diagnosis and no gastrin on
-    record: a PPI confounds the ZES workup; get a fasting serum gastrin before maintenance PPI (003)."""
+    record: a PPI confounds the ZES workup; get a fasting serum gastrin before maintenance PPI (003). Not
+    for a renewal (a PPI already active): gastrin on a PPI cannot be read and stopping it is risky, so
+    that workup belongs to a specialist (model v2)."""
     nen = p.nen_status != "none"
     site = (p.primary_site.value or "").lower()
     at_risk = any_of(check("pancreatic NET", nen and p.site_group == "pancreas"),
                      check("duodenal NET", nen and "duoden" in site),
                      check("MEN1", p.men1.value is True))
     return all_of(at_risk, check("no ZES diagnosis", not _gastrinoma(p)),
-                  check("no gastrin on record", lab(p, *GASTRIN_KEYS) is None))
+                  check("no gastrin on record", lab(p, *GASTRIN_KEYS) is None), _not_a_renewal(p))
 
 
 # --------------------------------------------------------------------------------------- O-PPI-2
@@ -114,8 +133,13 @@ def _cga_within_12_months(p: PatientProfile) -> bool:
       suppress=gastrinoma_suppression)
 def o_ppi_2(p: PatientProfile, order: DraftOrder) -> Check:
     """PPI drafted for a NEN patient followed with CgA (measured in the last 12 months), not a
-    gastrinoma: a PPI raises CgA; note it when reading CgA (Korse 2011). Suppressed in gastrinoma."""
-    return all_of(_nen(p), check("CgA measured in the last 12 months", _cga_within_12_months(p)))
+    gastrinoma, not a renewal of an active PPI (CgA is already read on it), no atrophic gastritis (CgA
+    already uninterpretable, the setting of a type 1 gastric NET): a PPI raises CgA; note it when reading
+    CgA (Korse 2011). Suppressed in gastrinoma."""
+    return all_of(_nen(p), check("CgA measured in the last 12 months", _cga_within_12_months(p)),
+                  _not_a_renewal(p),
+                  check("no atrophic gastritis (CgA already uninterpretable, as in a type 1 gastric NET)",
+                        not comorbid(p, "atrophic-gastritis")))
 
 
 # --------------------------------------------------------------------------------------- O-PPI-3
@@ -147,9 +171,12 @@ def o_ppi_3(p: PatientProfile, order: DraftOrder) -> Check:
 
 
 def _build_o_ssa_1(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
-    f = _order_finding("O-SSA-1", p, order, suggestions=[SuggestionSpec("delete-draft", recommended=True,
-                                                                     order_ref=order.reference)])
+    confirmed = c.ok is True
+    f = _order_finding("O-SSA-1", p, order, indicator="critical" if confirmed else "warning",
+                       params={"confirmed": confirmed},
+                       suggestions=[SuggestionSpec("delete-draft", recommended=confirmed, order_ref=order.reference)])
     f.add_facts(shown("Differentiation", p.differentiation))
+    add_grade_facts(f, p)
     return f
 
 
@@ -158,8 +185,10 @@ def _build_o_ssa_1(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
       drafted=("ssa",))
 def o_ssa_1(p: PatientProfile, order: DraftOrder) -> Check:
     """SSA drafted for a NEC: not recommended (no antiproliferative role in NEC); the suggestion
-    removes the draft; override reasons are offered (003)."""
-    return all_of(_nen(p), check("NEC", p.differentiation.value == "NEC"))
+    removes the draft; override reasons are offered (003). A high-grade tumour (Ki-67 or mitoses > 20) of
+    unknown differentiation gets the card as a conditional warning asking for pathology review (model
+    section 5); the removal is then offered but not recommended."""
+    return all_of(_nen(p), nec_check(p))
 
 
 # --------------------------------------------------------------------------------------- O-SSA-2
@@ -168,10 +197,14 @@ def o_ssa_1(p: PatientProfile, order: DraftOrder) -> Check:
 def _build_o_ssa_2(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
     negative = p.sstr_status.value == "negative"
     f = _order_finding("O-SSA-2", p, order, indicator="critical" if negative else "warning",
-                       params={"sstr": p.sstr_status.value or "unknown"})
+                       params={"sstr": p.sstr_status.value or "unknown", "glucose_low": p.glucose_low.value is True,
+                               "long_acting": order.long_acting})
     add_fact(f, p, "functional")
     add_fact(f, p, "sstr")
-    f.add_facts(shown_lab("Glucose", lab(p, "glucose")))
+    if p.lowest_recent_glucose.known:
+        f.add_facts(shown("Lowest glucose (30 days)", p.lowest_recent_glucose))
+    else:
+        f.add_facts(shown_lab("Glucose", lab(p, "glucose")))
     return f
 
 
@@ -277,7 +310,8 @@ def _build_o_ssa_5(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
       drafted=("ssa",))
 def o_ssa_5(p: PatientProfile, order: DraftOrder) -> Check:
     """Long-acting SSA drafted within 28 days before a planned Lu-177 dotatate dose: no long-acting
-    SSA in the 4 weeks before a dose (short-acting: hold 24 h) (Lutathera label; 004)."""
+    SSA in the 4 weeks before each dose (short-acting: hold 24 h); octreotide LAR 4-24 h after each dose
+    is the label's schedule (Lutathera label; 004)."""
     return all_of(_nen(p), check("long-acting SSA", order.long_acting,
                         "formulation of the drafted SSA (long-acting or short-acting)"),
                   check("a PRRT dose within the next 28 days", _prrt_within_window(p, order),
@@ -292,6 +326,7 @@ def _build_o_prrt_1(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
     negative = p.sstr_status.value == "negative"
     f = _order_finding("O-PRRT-1", p, order, indicator="critical" if nec or negative else "warning",
                        params={"nec": nec, "sstr": p.sstr_status.value or "unknown",
+                               "nec_possible": nec_check(p).ok is None,
                                "imaging_positive": sstr_imaging_positive(p)})
     f.add_facts(shown("Differentiation", p.differentiation))
     add_fact(f, p, "sstr")
@@ -317,6 +352,7 @@ def o_prrt_1(p: PatientProfile, order: DraftOrder) -> Check:
     without positive SSTR imaging: lists each criterion with value and date. Critical for NEC or
     SSTR-negative disease (Lutathera label; 004)."""
     return all_of(_nen(p), any_of(check("NEC", p.differentiation.value == "NEC"),
+                                  check("high grade with differentiation unknown", nec_check(p).ok is None),
                                   check("SSTR imaging not positive", not sstr_imaging_positive(p)),
                                   check("an eligibility criterion failed or unknown", not p.prrt_eligibility.eligible)))
 
@@ -325,38 +361,95 @@ def o_prrt_1(p: PatientProfile, order: DraftOrder) -> Check:
 
 
 def _build_o_tki_1(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
-    flags = comorbidity_flags(p)
-    other = "sunitinib" if order.therapy == "everolimus" else "everolimus"
-    f = _order_finding("O-TKI-1", p, order, params={"drafted": order.therapy, "other": other,
-                                                 "reasons": flags[other], "counter": flags[order.therapy or ""]})
+    favoured = favoured_agents(p)
+    drafted = order.therapy or ""
+    other = next(a for a in targeted_pair(p) if a != drafted)
+    f = _order_finding("O-TKI-1", p, order, params={"drafted": drafted, "other": other,
+                                                 "reasons": favoured[other], "counter": favoured.get(drafted, [])})
     add_fact(f, p, "comorbidities")
     return f
 
 
-@rule("O-TKI-1", hook="order-sign", kind="order", topic="targeted-choice", group="order-tki", seeds=("003",),
-      guidelines=("nanets-2020",), build=_build_o_tki_1, drafted=("everolimus", "sunitinib"))
+@rule("O-TKI-1", hook="order-sign", kind="order", topic="targeted-choice", group="order-tki", seeds=("003", "004"),
+      guidelines=("nanets-2020", "enets-2024-si"), build=_build_o_tki_1,
+      drafted=("everolimus", "sunitinib", "cabozantinib"))
 def o_tki_1(p: PatientProfile, order: DraftOrder) -> Check:
-    """Everolimus drafted with diabetes or lung disease, or sunitinib drafted with cardiovascular
-    disease, hypertension or a bleeding diathesis: the other agent may suit better (P-5; 003)."""
-    flags = comorbidity_flags(p)
-    other = "sunitinib" if order.therapy == "everolimus" else "everolimus"
-    return all_of(_nen(p), check("not a NEC (O-TKI-2 applies)", p.differentiation.value != "NEC"),
-                  check(f"a comorbidity favouring {other}", bool(flags[other])))
+    """Everolimus or sunitinib drafted for a pancreatic NET, everolimus or cabozantinib for a GI NET (an
+    unknown primary counts as GI), with a comorbidity that favours the other agent of the pair: diabetes
+    or lung disease weigh against everolimus; hypertension, cardiovascular disease or bleeding against
+    sunitinib or cabozantinib (P-5; 003, 004). Sunitinib is never the suggested alternative for a GI NET."""
+    pair = targeted_pair(p)
+    drafted = order.therapy or ""
+    if drafted not in pair:
+        return Check(False, f"{drafted} is not weighed by P-5 for this site (pair: {' / '.join(pair)})")
+    other = next(a for a in pair if a != drafted)
+    return all_of(_nen(p), negate(nec_check(p), "not a NEC (O-TKI-2 applies)"),
+                  check(f"a comorbidity favouring {other}", bool(favoured_agents(p)[other])))
 
 
 # --------------------------------------------------------------------------------------- O-TKI-2
 
 
 def _build_o_tki_2(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
-    f = _order_finding("O-TKI-2", p, order, params={"drafted": order.therapy})
+    f = _order_finding("O-TKI-2", p, order, params={"drafted": order.therapy, "confirmed": c.ok is True},
+                       indicator="warning")
     f.add_facts(shown("Differentiation", p.differentiation))
+    add_grade_facts(f, p)
     return f
 
 
 @rule("O-TKI-2", hook="order-sign", kind="order", topic="targeted-nec", group="order-tki", seeds=("003",),
       guidelines=("enets-2023-nec", "nanets-2020"), build=_build_o_tki_2, indicator="warning",
-      drafted=("everolimus", "sunitinib"))
+      drafted=("everolimus", "sunitinib", "cabozantinib"))
 def o_tki_2(p: PatientProfile, order: DraftOrder) -> Check:
-    """Everolimus or sunitinib drafted for a NEC: not beneficial in NEC (003)."""
-    return all_of(_nen(p), check("NEC", p.differentiation.value == "NEC"))
+    """Everolimus, sunitinib or cabozantinib drafted for a NEC: not beneficial in NEC (003). A high-grade
+    tumour of unknown differentiation gets the card as a conditional warning asking for pathology review."""
+    return all_of(_nen(p), nec_check(p))
 
+
+# --------------------------------------------------------------------------------------- O-TKI-3
+
+
+def _build_o_tki_3(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
+    f = _order_finding("O-TKI-3", p, order, params={"site_known": c.ok is True})
+    f.add_facts(shown("Primary site", p.primary_site))
+    if c.ok is None:
+        f.add_missing("primary site")
+    return f
+
+
+@rule("O-TKI-3", hook="order-sign", kind="order", topic="targeted-choice", group="order-tki", seeds=("004",),
+      guidelines=("enets-2024-si", "sunitinib-pnet", "cabinet"), build=_build_o_tki_3, indicator="warning",
+      drafted=("sunitinib",))
+def o_tki_3(p: PatientProfile, order: DraftOrder) -> Check:
+    """Sunitinib drafted for a non-pancreatic (GI) NET: its phase III evidence is in pancreatic NET;
+    everolimus or cabozantinib are the GI NET agents (004). Primary site not recorded: conditional card.
+    Not for a NEC (O-TKI-2 applies)."""
+    site = {"gastrointestinal": True, "pancreas": False}.get(p.site_group)
+    return all_of(_nen(p), negate(nec_check(p), "not a NEC (O-TKI-2 applies)"),
+                  check("non-pancreatic (GI) NET", site, "primary site"))
+
+
+# -------------------------------------------------------------------------------------- O-CABO-1
+
+
+def _build_o_cabo_1(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
+    f = _order_finding("O-CABO-1", p, order, params={
+        "pancreas": p.site_group == "pancreas", "sstr": p.sstr_status.value or "unknown",
+        "band": p.ki67_band.value, "grade": p.who_grade.value})
+    add_fact(f, p, "line")
+    add_fact(f, p, "sstr")
+    return f
+
+
+@rule("O-CABO-1", hook="order-sign", kind="order", topic="targeted-choice", group="order-tki",
+      seeds=("004",), guidelines=("cabinet", "cabometyx-label", "enets-2024-si"), build=_build_o_cabo_1,
+      drafted=("cabozantinib",))
+def o_cabo_1(p: PatientProfile, order: DraftOrder) -> Check:
+    """Cabozantinib drafted with no prior systemic antitumour therapy on record (an SSA counts): the
+    label and CABINET are for previously treated NET; the card names the usual first steps for the
+    profile (SSA when SSTR positive; everolimus or cabozantinib first only when SSTR negative) (004).
+    Not for a NEC (O-TKI-2 applies)."""
+    prior = [t for t in p.therapies if t.therapy in ANTITUMOR and t.given]
+    return all_of(_nen(p), negate(nec_check(p), "not a NEC (O-TKI-2 applies)"),
+                  check("no prior systemic antitumour therapy on record", not prior))

@@ -18,6 +18,7 @@ from cds_service.rules.common import (
     pathway_check,
     progressing,
     prrt_option,
+    ssa_option,
     sstr_imaging_positive,
     sstr_negative,
     sstr_positive,
@@ -53,15 +54,19 @@ def p_1(p: PatientProfile) -> Check:
 
 def _build_p_6(p: PatientProfile, c: Check) -> Finding:
     options = [Option("chemotherapy-pnet", True), Option("liver-directed", True), Option("everolimus", True),
-               Option("sunitinib", True), Option("ssa-indolent")]
-    return _finding("P-6", p, options, "sstr", "burden", "status", "therapies")
+               Option("sunitinib", True)]
+    ssa = ssa_option(p, "ssa-indolent")  # never in insulinoma (003: SSA only for SSTR-positive insulinoma)
+    if ssa is not None:
+        options.append(ssa)
+    return _finding("P-6", p, options, "sstr", "burden", "status", "therapies",
+                    insulinoma=p.functional_syndrome.value == "insulinoma")
 
 
 @rule("P-6", hook="patient-view", kind="next-step", topic="sstr-negative-pnet", group="pnet",
       seeds=("003",), guidelines=PNET_GUIDES, build=_build_p_6)
 def p_6(p: PatientProfile) -> Check:
     """SSTR-negative (by SSTR-PET) G1/G2 pNET: chemotherapy, liver-directed therapy, everolimus or
-    sunitinib; an SSA only for indolent low-volume disease; no PRRT (003)."""
+    sunitinib; an SSA only for indolent low-volume disease, and never in insulinoma; no PRRT (003)."""
     neg = sstr_negative(p)
     if neg and p.sstr_modality != "sstr-pet":
         neg = None  # a negative SRS is indeterminate (X-3)
@@ -81,24 +86,28 @@ def _build_p_3(p: PatientProfile, c: Check) -> Finding:
 def p_3(p: PatientProfile) -> Check:
     """Large-volume or symptomatic nonfunctional pNET where tumour shrinkage matters: CAPTEM;
     liver-directed therapy for liver-dominant bulky disease with intact liver function; PRRT when
-    SSTR imaging is positive (003)."""
+    SSTR imaging is positive (003). Never for insulinoma, gastrinoma or another functioning syndrome:
+    their own rules (P-7, P-8, P-9) come first (model v2)."""
     fs = p.functional_syndrome.value
     nonfunctional = None if fs in (None, "unknown") else fs == "nonfunctional"
-    return all_of(_pnet(p), check_naive_or_progressing(p), any_of(
-        check("large tumour volume", high_burden(p), "tumour burden (low vs high/bulky)"),
-        all_of(check("symptomatic", p.symptomatic.value, "symptoms (tumour- or hormone-related)"),
-               check("nonfunctional", nonfunctional, "functional status"))))
+    return all_of(_pnet(p), check_naive_or_progressing(p),
+                  check("nonfunctional (no hormone syndrome)", nonfunctional, "functional status"),
+                  any_of(check("large tumour volume", high_burden(p), "tumour burden (low vs high/bulky)"),
+                         check("symptomatic", p.symptomatic.value, "symptoms (tumour- or hormone-related)")))
 
 
 def _build_p_2(p: PatientProfile, c: Check) -> Finding:
-    return _finding("P-2", p, [Option("ssa", True)], "sstr", "burden", "symptoms")
+    ssa = ssa_option(p, preferred=True)
+    return _finding("P-2", p, [ssa] if ssa else [], "sstr", "burden", "symptoms",
+                    insulinoma=p.functional_syndrome.value == "insulinoma")
 
 
 @rule("P-2", hook="patient-view", kind="next-step", topic="ssa-first-line", group="pnet",
       seeds=("003", "000"), guidelines=("nanets-2020", "clarinet"), build=_build_p_2)
 def p_2(p: PatientProfile) -> Check:
     """SSTR-positive, non-bulky pNET that is not clinically aggressive: lanreotide or octreotide
-    (a class effect), before targeted agents (003; CLARINET)."""
+    (a class effect), before targeted agents (003; CLARINET). In insulinoma the SSA option is a
+    short-acting octreotide trial under glucose monitoring, never a long-acting SSA first (P-7 leads)."""
     return all_of(_pnet(p), check_naive_or_progressing(p),
                   check("SSTR positive", sstr_positive(p), "SSTR imaging (SSTR-PET)"),
                   check("non-bulky (low tumour volume)", low_burden(p), "tumour burden (low vs high/bulky)"))

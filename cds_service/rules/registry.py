@@ -104,7 +104,7 @@ def rules_in(group: str) -> list[Rule]:
     return [r for r in all_rules() if r.group == group]
 
 
-RULE_MODULES = ("profile_card", "gi", "pancreas", "g3_nec", "syndrome", "addenda", "gaps", "follow_up",
+RULE_MODULES = ("profile_card", "resection", "gi", "pancreas", "g3_nec", "syndrome", "addenda", "gaps", "follow_up",
                 "orders")
 
 

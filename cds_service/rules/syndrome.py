@@ -13,9 +13,9 @@ from cds_service.rules.common import (
     add_fact,
     add_therapy_fact,
     new_finding,
-    sstr_positive,
+    ssa_option,
 )
-from cds_service.rules.findings import Check, Finding, Option, all_of, check, shown_lab
+from cds_service.rules.findings import Check, Finding, Option, all_of, check, shown, shown_lab
 from cds_service.rules.registry import rule
 
 
@@ -63,12 +63,20 @@ def p_8(p: PatientProfile) -> Check:
 
 def _build_p_7(p: PatientProfile, c: Check) -> Finding:
     options = [Option("debulking", True), Option("diazoxide", True), Option("everolimus-insulinoma")]
-    if sstr_positive(p):
-        options.append(Option("ssa-insulinoma-sstr-positive"))
-    f = _finding("P-7", p, options, sstr_positive=bool(sstr_positive(p)))
+    ssa = ssa_option(p)  # short-acting trial, only with positive SSTR status
+    if ssa is not None:
+        options.append(ssa)
+    low = p.glucose_low.value
+    f = _finding("P-7", p, options, sstr=p.sstr_status.value or "unknown", glucose_low=low is True)
+    f.indicator = "warning" if low is True else "info"
     add_fact(f, p, "sstr")
     add_fact(f, p, "stage")
-    f.add_facts(shown_lab("Glucose", p.latest_lab("glucose")))
+    if p.lowest_recent_glucose.known:
+        f.add_facts(shown("Lowest glucose (30 days)", p.lowest_recent_glucose))
+    else:
+        f.add_facts(shown_lab("Glucose", p.latest_lab("glucose")))
+        if low is None:
+            f.add_missing("recent glucose (last 30 days)")
     return f
 
 
@@ -76,8 +84,9 @@ def _build_p_7(p: PatientProfile, c: Check) -> Finding:
       seeds=("003", "000"), guidelines=("enets-2023-f-pnet", "nanets-2020"), build=_build_p_7)
 def p_7(p: PatientProfile) -> Check:
     """Advanced (not resected) insulinoma: debulking (resection, liver-directed, chemotherapy, PRRT),
-    diazoxide, everolimus (also controls hypoglycaemia); an SSA only with positive SSTR imaging and
-    glucose monitoring (003, 000)."""
+    diazoxide, everolimus (also controls hypoglycaemia); an SSA only with positive SSTR status, short-acting
+    first under glucose monitoring, never when SSTR negative. Indicator warning when a glucose below
+    54 mg/dL (3.0 mmol/L) was recorded in the last 30 days, else info (model v2; 003, 000)."""
     return all_of(_active_nen(p), _not_nec(p), _syndrome(p, "insulinoma"),
                   check("advanced (not resected)", p.stage.value != "resected"))
 

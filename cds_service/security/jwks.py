@@ -79,6 +79,18 @@ class KeyStore:
             found = self._from_url(url, kid)
         return found
 
+    def loaded(self) -> bool:
+        """For readiness: some key is at hand (file keys, or a JWK Set URL fetched now or before).
+        With only `jku` allowlisted there is nothing to load ahead, so that counts as loaded."""
+        if self._file_keys:
+            return True
+        if not self._urls:
+            return True
+        for url in self._urls:
+            self._from_url(url, "")  # fetches when stale (bounded by the timeouts and the cooldown)
+        with self._lock:
+            return any(cached.keys for cached in self._cache.values())
+
     def _from_url(self, url: str, kid: str) -> list[dict]:
         with self._lock:
             cached = self._cache.setdefault(url, _Cached())

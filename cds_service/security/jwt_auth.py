@@ -55,8 +55,8 @@ class TokenVerifier:
         self.replay = replay
         self._clock = clock
 
-    def verify(self, token: str, audience: str) -> dict[str, Any]:
-        """The verified claims, or AuthError."""
+    def verify(self, token: str, audience: str, retry_key: str | None = None) -> dict[str, Any]:
+        """The verified claims, or AuthError. `retry_key`: see ReplayCache.first_use."""
         header = self._header(token)
         alg, kid, jku = header["alg"], header["kid"], header.get("jku")
         candidates = self.keys.keys_for(kid, jku)
@@ -65,8 +65,9 @@ class TokenVerifier:
         claims = self._decode(token, alg, candidates, audience)
         self._check_claims(claims)
         try:
-            first = self.replay.first_use(claims["iss"], claims["jti"], float(claims["exp"]) + self.policy.leeway)
-        except sqlite3.Error as exc:
+            first = self.replay.first_use(claims["iss"], claims["jti"], float(claims["exp"]) + self.policy.leeway,
+                                          retry_key)
+        except (sqlite3.Error, ConnectionError) as exc:
             log.error("jti replay cache unavailable (%s); refusing the request", type(exc).__name__)
             raise AuthError("replay-cache-unavailable") from exc
         if not first:

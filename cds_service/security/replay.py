@@ -3,8 +3,9 @@
 `MemoryReplayCache` is per process: with several gunicorn workers a token replayed to another
 worker is not detected. `SqliteReplayCache` (the default when authentication is on) shares one
 SQLite file between the workers of a host; the primary key makes "first use wins" atomic.
-Both are bounded (SQLite checks its size every `check_every` inserts per process): when full of
-unexpired entries they refuse new tokens (fail closed) rather than forget one and let it be replayed.
+Several hosts share `PostgresReplayCache` (replay_postgres.py). All are bounded (SQLite and
+PostgreSQL check their size every `check_every` inserts per process): when full of unexpired entries
+they refuse new tokens (fail closed) rather than forget one and let it be replayed.
 """
 
 from __future__ import annotations
@@ -24,8 +25,12 @@ DEFAULT_MAX_ENTRIES = 200_000
 
 
 class ReplayCache(Protocol):
-    def first_use(self, iss: str, jti: str, expires_at: float) -> bool:
-        """True (and remember it) if this (iss, jti) was not seen before; False for a replay or when full."""
+    def first_use(self, iss: str, jti: str, expires_at: float, retry_key: str | None = None) -> bool:
+        """True (and remember it) if this (iss, jti) was not seen before; False for a replay or when full.
+
+        `retry_key` (the trusted proxy's request id, or None) lets the shared PostgreSQL cache accept the
+        same request retried by the proxy on another replica; the single-host caches ignore it.
+        """
 
 
 class MemoryReplayCache:
@@ -37,7 +42,7 @@ class MemoryReplayCache:
         self._clock = clock
         self._lock = threading.Lock()
 
-    def first_use(self, iss: str, jti: str, expires_at: float) -> bool:
+    def first_use(self, iss: str, jti: str, expires_at: float, retry_key: str | None = None) -> bool:
         key = (iss, jti)
         now = self._clock()
         with self._lock:
@@ -73,7 +78,7 @@ class SqliteReplayCache:
         db.execute("PRAGMA synchronous=NORMAL")
         return db
 
-    def first_use(self, iss: str, jti: str, expires_at: float) -> bool:
+    def first_use(self, iss: str, jti: str, expires_at: float, retry_key: str | None = None) -> bool:
         now = self._clock()
         db = self._connect()
         try:
@@ -99,8 +104,15 @@ class SqliteReplayCache:
             raise
 
 
-def open_replay_cache(spec: str) -> ReplayCache:
-    """"memory" for the in-process cache, anything else is a SQLite file path."""
+def open_replay_cache(spec: str, host_path: Path | None = None, fallback: str = "local") -> ReplayCache:
+    """"memory" for the in-process cache, a postgresql:// URL for the cache shared by replicas (with the
+    host's SQLite file `host_path` as its outage fallback unless `fallback` is "refuse"), else a SQLite path."""
     if spec == "memory":
         return MemoryReplayCache()
+    if spec.startswith(("postgresql://", "postgres://")):
+        from cds_service.postgres import PostgresDatabase
+        from cds_service.security.replay_postgres import PostgresReplayCache
+
+        local = SqliteReplayCache(host_path) if host_path is not None and fallback == "local" else None
+        return PostgresReplayCache(PostgresDatabase(spec, "NET_CDS_JTI_DB"), local)
     return SqliteReplayCache(Path(spec))

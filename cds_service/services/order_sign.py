@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from cds_service.cards import render_cards
+from cds_service.cards import CardOptions, answer_cards
 from cds_service.profile.model import PatientProfile
 from cds_service.rules import evaluate
 from cds_service.services.registry import cds_service
 
 
 @cds_service("net-order-sign")
-def order_sign(profile: PatientProfile) -> list[dict]:
-    return render_cards(evaluate(profile, "order-sign"), profile)
+def order_sign(profile: PatientProfile, options: CardOptions) -> list[dict]:
+    return answer_cards(evaluate(profile, "order-sign"), profile, options)

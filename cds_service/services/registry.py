@@ -15,11 +15,14 @@ from urllib.parse import quote, urlencode
 import yaml
 
 from cds_service.profile.model import PatientProfile
+from cds_service.services.card_options import CardOptions
 
 DEFINITIONS = Path(__file__).with_name("definitions.yaml")
+CDS_HOOKS_VERSION = "2.0.1"
+DRAFT_HOOKS = ("order-sign", "order-select")
 PATIENT_TOKEN = "{{context.patientId}}"
 
-Handler = Callable[[PatientProfile], list[dict]]
+Handler = Callable[[PatientProfile, CardOptions], list[dict]]
 
 
 @dataclass(frozen=True)
@@ -90,16 +93,26 @@ class CdsService:
     usage_requirements: str
     queries: tuple[PrefetchQuery, ...]
 
-    def discovery(self) -> dict:
-        """This service's entry in the discovery response."""
-        return {
+    @property
+    def takes_drafts(self) -> bool:
+        """The hook's context carries draftOrders (order-sign, order-select)."""
+        return self.hook in DRAFT_HOOKS
+
+    def discovery(self, extension: dict | None = None) -> dict:
+        """This service's entry in the discovery response (`version`: the CDS Hooks version implemented,
+        the 3.0 ballot's field, which 2.0 clients accept as an extra field)."""
+        entry = {
             "id": self.id,
             "hook": self.hook,
             "title": self.title,
             "description": self.description,
             "usageRequirements": self.usage_requirements,
+            "version": CDS_HOOKS_VERSION,
             "prefetch": {q.key: q.template for q in self.queries},
         }
+        if extension:
+            entry["extension"] = extension
+        return entry
 
 
 def _query(key: str, spec: dict) -> PrefetchQuery:
@@ -147,7 +160,7 @@ def cds_service(service_id: str) -> Callable[[Handler], Handler]:
 
 
 def handler_for(service_id: str) -> Handler:
-    from cds_service.services import order_sign, patient_view  # noqa: F401  (registers handlers)
+    from cds_service.services import order_select, order_sign, patient_view  # noqa: F401  (registers handlers)
 
     return _HANDLERS[service_id]
 

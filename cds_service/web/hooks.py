@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from marshmallow import ValidationError
 
-from cds_service import json_codec
+from cds_service import json_codec, metrics
 from cds_service.config import Settings
 from cds_service.feedback.recording import record_issued_cards
 from cds_service.fhir.gather import HookCall, gather_record
@@ -22,7 +22,9 @@ from cds_service.fhir.record import PatientRecord
 from cds_service.fhir.validation import validate_used
 from cds_service.profile.model import DataQualityNote, PatientProfile
 from cds_service.profile.references import fact_references
+from cds_service.services.card_options import CardOptions
 from cds_service.services.registry import handler_for, load_services
+from cds_service.web.as_of import requested_as_of
 from cds_service.web.card_validation import valid_cards
 from cds_service.web.errors import ServiceError
 from cds_service.web.gc_pause import gc_deferred
@@ -66,6 +68,34 @@ def _validated(body: dict, hook: str) -> tuple[dict, dict]:
     return data, context
 
 
+def _drafts(raw_context: dict, context: dict) -> dict | None:
+    """The draftOrders Bundle as sent; for order-select only the selected orders (400 naming a selection
+    that is not among the drafts)."""
+    if not context.get("draftOrders"):
+        return None
+    bundle = raw_context["draftOrders"]
+    if "selections" not in context:
+        return bundle
+    entries = [e for e in bundle.get("entry") or () if isinstance(e, dict)]
+    keep: list[dict] = []
+    for index, selection in enumerate(context["selections"]):
+        matches = [e for e in entries if _names(e, selection)]
+        if not matches:
+            raise ServiceError(400, f"context.selections[{index}]: '{selection}' is not an order in "
+                               "context.draftOrders.", f"context.selections[{index}]")
+        keep += [e for e in matches if e not in keep]
+    medications = [e for e in entries if (e.get("resource") or {}).get("resourceType") == "Medication"]
+    return {**bundle, "entry": keep + [e for e in medications if e not in keep]}
+
+
+def _names(entry: dict, selection: str) -> bool:
+    resource = entry.get("resource") or {}
+    own = f"{resource.get('resourceType')}/{resource.get('id')}" if isinstance(resource, dict) else ""
+    full_url = entry.get("fullUrl")
+    return selection == own or (isinstance(full_url, str) and (full_url == selection
+                                                               or full_url.endswith("/" + selection)))
+
+
 def _time_fallback(record: PatientRecord, timer: StepTimer) -> None:
     """Server-Timing and audit figures of the fallback requests (none when everything was prefetched)."""
     fhir: dict[str, Any] = {}
@@ -101,7 +131,8 @@ def call_service(service_id: str) -> Response:
         prefetch=data.get("prefetch") or {},
         fhir_server=data.get("fhirServer"),
         access_token=token,
-        draft_orders=context.get("draftOrders") and body["context"]["draftOrders"],
+        draft_orders=_drafts(body["context"], context),
+        as_of=requested_as_of(data.get("extension"), settings),
     )
     with timer.step("fhir"):
         record = gather_record(service, call, settings)
@@ -122,11 +153,13 @@ def call_service(service_id: str) -> Response:
 
 def _issued_cards(service_id: str, profile: PatientProfile) -> list[dict]:
     """The service's cards that pass the CDS Hooks 2.0 checks (others logged and dropped), recorded for feedback."""
-    cards, rejected = valid_cards(handler_for(service_id)(profile))
+    settings: Settings = current_app.config["NET_CDS"]
+    cards, rejected = valid_cards(handler_for(service_id)(profile, CardOptions(settings.profile_card)))
     for card, errors in rejected:
         topic = ((card.get("source") or {}).get("topic") or {}).get("code") if isinstance(card, dict) else None
         log.error("dropped invalid card (service=%s topic=%s): %s", service_id, topic, "; ".join(errors))
     g.audit["topics"] = [((c.get("source") or {}).get("topic") or {}).get("code") for c in cards]
+    metrics.observe_cards(service_id, cards)
     record_issued_cards(service_id, g.audit["hookInstance"], cards)  # feedback: card uuid -> topic
     return cards
 

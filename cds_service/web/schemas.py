@@ -9,6 +9,10 @@ _not_blank = validate.Length(min=1)
 _fhir_id = validate.Regexp(r"^[A-Za-z0-9\-.]{1,64}\Z", error="must be a FHIR id ([A-Za-z0-9-.], at most 64).")
 
 
+_relative_reference = validate.Regexp(r"^[A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64}\Z",
+                                      error="must be a reference Type/id to an order in draftOrders.")
+
+
 class _Lenient(Schema):
     class Meta:
         unknown = EXCLUDE
@@ -38,6 +42,13 @@ class OrderSignContextSchema(PatientViewContextSchema):
     draftOrders = fields.Nested(BundleSchema, required=True)
 
 
+class OrderSelectContextSchema(OrderSignContextSchema):
+    """order-select: the drafts just selected (`Type/id` of entries in draftOrders), at least one."""
+
+    selections = fields.List(fields.String(validate=_relative_reference), required=True,
+                             validate=validate.Length(min=1))
+
+
 class HookRequestSchema(_Lenient):
     hook = fields.String(required=True, validate=_not_blank)
     hookInstance = fields.UUID(required=True)
@@ -56,6 +67,7 @@ class HookRequestSchema(_Lenient):
 CONTEXT_SCHEMAS: dict[str, type[Schema]] = {
     "patient-view": PatientViewContextSchema,
     "order-sign": OrderSignContextSchema,
+    "order-select": OrderSelectContextSchema,
 }
 
 

@@ -104,4 +104,4 @@ def test_cli_calls_a_secured_service_with_a_signed_jwt(tmp_path, capsys):
                        "--jwt-key", str(keys / "client-private.pem"), "--jwt-iss", iss])
         captured = capsys.readouterr()
     assert signed == 0, captured.err
-    assert "topic: net-profile" in captured.out and "timing: request" in captured.err
+    assert "topic: prrt-after-ssa" in captured.out and "timing: request" in captured.err

@@ -1,4 +1,5 @@
-"""The PostgreSQL feedback store, on a throwaway cluster (skipped without psycopg or PostgreSQL binaries).
+"""The PostgreSQL feedback store, on a throwaway cluster (tests/postgres_cluster.py; skipped without
+psycopg or PostgreSQL binaries).
 
 Set NET_CDS_TEST_POSTGRES_URL to use an existing database instead (its tables are created if missing).
 """
@@ -6,53 +7,21 @@ Set NET_CDS_TEST_POSTGRES_URL to use an existing database instead (its tables ar
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import tempfile
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from cds_service import create_app
+from cds_service.feedback.postgres_store import MIGRATIONS, PostgresFeedbackStore
 from cds_service.feedback.recording import EXTENSION_KEY
-from cds_service.feedback.store import IssuedCard, PostgresFeedbackStore, open_feedback_store
+from cds_service.feedback.store import FeedbackEntry, IssuedCard, open_feedback_store
 
 psycopg = pytest.importorskip("psycopg")
 
 
-def _run_as_postgres(args: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
-
-
 @pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    if os.environ.get("NET_CDS_TEST_POSTGRES_URL"):
-        yield os.environ["NET_CDS_TEST_POSTGRES_URL"]
-        return
-    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
-    if not (initdb and pg_ctl) or (os.geteuid() == 0 and not shutil.which("runuser")):
-        pytest.skip("PostgreSQL binaries not available")
-    folder = Path(tempfile.mkdtemp(prefix="net-cds-pg-"))  # not under pytest's 0700 tmp: postgres must enter it
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres")
-    data = folder / "data"
-    try:
-        subprocess.run(_run_as_postgres([initdb, "-D", str(data), "-A", "trust", "-U", "postgres"]),
-                       check=True, capture_output=True, timeout=120)
-        subprocess.run(_run_as_postgres([pg_ctl, "-D", str(data), "-l", str(folder / "log"), "-w", "-o",
-                                         f"-k {folder} -c listen_addresses=''", "start"]),
-                       check=True, capture_output=True, timeout=120)
-    except (subprocess.SubprocessError, OSError) as exc:
-        shutil.rmtree(folder, ignore_errors=True)
-        pytest.skip(f"could not start a throwaway PostgreSQL: {exc}")
-    try:
-        yield f"postgresql://postgres@/postgres?host={folder}"
-    finally:
-        subprocess.run(_run_as_postgres([pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"]),
-                       capture_output=True, timeout=60)
-        shutil.rmtree(folder, ignore_errors=True)
+def postgres_url(postgres_cluster) -> str:
+    return os.environ.get("NET_CDS_TEST_POSTGRES_URL") or postgres_cluster.url
 
 
 def test_postgres_store_is_idempotent_and_durable(postgres_url, tmp_path):
@@ -64,7 +33,7 @@ def test_postgres_store_is_idempotent_and_durable(postgres_url, tmp_path):
                                                               "A topic", "warning")])
     store.record_issued("net-patient-view", "h2", [IssuedCard(card, "net-patient-view", "h2", "sys", topic,
                                                               "A topic", "warning")])
-    from cds_service.feedback.store import FeedbackEntry
+    assert store.flush()  # issued cards are written by a background thread
 
     entry = FeedbackEntry("net-patient-view", card, "overridden", "2026-11-28T10:00:00.000000+00:00",
                           reason_system="r", reason_code="declined", reason_display="Declined", user_comment="c")
@@ -88,3 +57,30 @@ def test_feedback_endpoint_on_postgres(postgres_url, settings):
                                                                                              "duplicate": 0}
     assert client.post("/cds-services/net-patient-view/feedback", json=body).get_json() == {"stored": 0,
                                                                                              "duplicate": 1}
+
+
+def test_schema_is_versioned_and_migrated_once(postgres_url, tmp_path):
+    import psycopg
+
+    open_feedback_store(postgres_url, tmp_path)
+    open_feedback_store(postgres_url, tmp_path)  # a second replica starting: nothing to do, no error
+    with psycopg.connect(postgres_url) as conn:
+        (version,) = conn.execute("SELECT version FROM net_cds_schema WHERE component = 'feedback'").fetchone()
+        indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'issued_cards'")}
+    assert version == len(MIGRATIONS)
+    assert "issued_cards_topic" in indexes
+
+
+def test_database_down_at_start_and_during_use(tmp_path):
+    """Nothing listens on the port: the store opens (start must not fail), recording issued cards returns
+    at once without raising, feedback raises (the endpoint's 503), and readiness says unreachable."""
+    from tests.postgres_cluster import free_port
+
+    store = open_feedback_store(f"postgresql://postgres@127.0.0.1:{free_port()}/postgres", tmp_path)
+    store.record_issued("net-patient-view", "h", [IssuedCard(str(uuid.uuid4()), "net-patient-view", "h", "s", "t",
+                                                             "T", "info")])
+    entry = FeedbackEntry("net-patient-view", str(uuid.uuid4()), "accepted", "2026-11-28T10:00:00.000000+00:00")
+    with pytest.raises(Exception):  # noqa: B017 - whichever database error; the endpoint maps any to 503
+        store.add_feedback([entry])
+    assert store.reachable() is False
+    assert store.flush(timeout=0.2) is False  # the row waits in the queue for the database

@@ -6,17 +6,21 @@ import base64
 import copy
 import json
 import os
+import re
 import uuid
 
 import pytest
+import responses
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from cds_service import create_app
 from cds_service.config import Settings
+from cds_service.fhir.outbound import is_under
 from tests.conftest import FHIR_BASE
 from tests.security.conftest import ISS, PUBLIC, jwks, mint
-from tests.security.hook_bodies import hook_body
+from tests.security.hook_bodies import full_prefetch, hook_body
+from tests.security.hostile_fhir import DEPTHS, hostile_bundles, hostile_resources, server_answers, to_json
 
 # NET_CDS_FUZZ_EXAMPLES=2000 for a deeper run; the default keeps the suite fast.
 FUZZ = settings(max_examples=int(os.environ.get("NET_CDS_FUZZ_EXAMPLES", "150")), deadline=None,
@@ -45,6 +49,10 @@ fhirish = st.fixed_dictionaries(
               | st.builds(dict, reference=st.just("Patient/p1")) for key in FHIR_KEYS})
 bundles = st.builds(lambda rs: {"resourceType": "Bundle", "type": "searchset",
                                 "entry": [{"resource": r} for r in rs]}, st.lists(fhirish, max_size=4))
+
+
+def _deep_marker(depth: int) -> str:
+    return f"@@deep-{depth}@@"
 
 
 def _paths(value: object, prefix: tuple = ()) -> list[tuple]:
@@ -97,6 +105,9 @@ bodies = st.one_of(
     json_values.map(json.dumps),
     near_valid_hook_bodies().map(json.dumps),
     near_valid_feedback().map(json.dumps),
+    st.sampled_from(DEPTHS).map(lambda d: "[" * d + "]" * d),  # deeper than the parsers allow
+    st.builds(lambda d, key: to_json({"hook": "patient-view", key: _deep_marker(d)}), st.sampled_from(DEPTHS),
+              st.sampled_from(["context", "prefetch", "hookInstance", "feedback"])),
 )
 header_text = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=80)
 
@@ -195,3 +206,68 @@ def test_fuzz_strategies_reach_the_handlers(apps):
     body = json.dumps(copy.deepcopy(hook_body()))
     response = apps["open"].post("/cds-services/net-patient-view", data=body, content_type="application/json")
     assert response.status_code == 200
+
+
+TOKEN = {"access_token": "ehr-secret-token", "token_type": "Bearer", "expires_in": 300, "scope": "patient/*.read",
+         "subject": "net-cds"}
+
+
+@st.composite
+def hostile_prefetch_bodies(draw: st.DrawFn) -> tuple[str, str]:
+    """(service, JSON text): a valid request whose prefetch (and draft orders) carry hostile FHIR."""
+    service = draw(st.sampled_from(SERVICES))
+    prefetch = full_prefetch(service)
+    for key in draw(st.lists(st.sampled_from(sorted(prefetch)), min_size=1, max_size=4, unique=True)):
+        prefetch[key] = draw(hostile_bundles() | hostile_resources)
+    body = hook_body(service, prefetch=prefetch)
+    if service == "net-order-sign":
+        body["context"]["draftOrders"]["entry"] = [{"resource": r} for r in draw(st.lists(hostile_resources,
+                                                                                            max_size=2))]
+    return service, to_json(body)
+
+
+@FUZZ
+@given(case=hostile_prefetch_bodies())
+def test_no_hook_request_with_hostile_fhir_in_the_prefetch_is_a_500(apps, case):
+    service, body = case
+    response = apps["open"].post(f"/cds-services/{service}", data=body, content_type="application/json")
+    event(f"status {response.status_code}")
+    assert response.status_code < 500, (body[:300], response.get_data(as_text=True)[:300])
+
+
+@st.composite
+def hostile_server_cases(draw: st.DrawFn) -> tuple[str, dict, list[str]]:
+    """(service, request, answers): some prefetch keys missing, the FHIR server answering hostile FHIR."""
+    service = draw(st.sampled_from(SERVICES))
+    prefetch = full_prefetch(service)
+    for key in draw(st.lists(st.sampled_from(sorted(prefetch)), min_size=1, max_size=5, unique=True)):
+        del prefetch[key]
+    body = hook_body(service, prefetch=prefetch, fhirServer=FHIR_BASE, fhirAuthorization=TOKEN)
+    return service, body, draw(st.lists(server_answers, min_size=1, max_size=6))
+
+
+@FUZZ
+@given(case=hostile_server_cases())
+def test_no_hook_request_with_hostile_fhir_server_answers_is_a_500(fetching_app, case):
+    """The FHIR server answers hostile FHIR: never a 500, and the token never leaves the FHIR base."""
+    service, body, answers = case
+    served = iter(answers * 20)
+
+    def answer(request):  # noqa: ANN001, ANN202
+        return 200, {"Content-Type": "application/fhir+json"}, next(served, "{}")
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add_callback(responses.GET, re.compile(".*"), callback=answer)
+        response = fetching_app.post(f"/cds-services/{service}", json=body)
+        sent_to = [c.request.url for c in rsps.calls]
+    event(f"status {response.status_code}")
+    assert response.status_code < 500, (answers, response.get_data(as_text=True)[:300])
+    assert all(is_under(FHIR_BASE, url) and ".." not in url.split("?")[0] for url in sent_to), sent_to
+
+
+@pytest.fixture(scope="module")
+def fetching_app(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fuzz-fetch")
+    settings = Settings().with_overrides(allowed_fhir_servers=(FHIR_BASE,), fhir_timeout=0.5, fhir_total_timeout=1.0,
+                                         feedback_db=str(folder / "fb.sqlite3"), fhir_page_size=0, fhir_max_pages=3)
+    return create_app(settings).test_client()

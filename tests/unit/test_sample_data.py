@@ -26,11 +26,11 @@ EXPECTATIONS = ROOT / "tests" / "vignettes" / "expectations.yaml"
 # Rule ids of the decision model's tables (sections 4.1-4.6 and 5).
 GI_RULES = [f"GI-{i}" for i in range(1, 12)]
 P_RULES = [f"P-{i}" for i in range(1, 10)]
-THERAPY_RULES = GI_RULES + P_RULES + ["G3-1", "G3-2", "NEC-1"]
+THERAPY_RULES = GI_RULES + P_RULES + ["G3-1", "G3-2", "NEC-1", "NEC-2", "R-1"]
 X_RULES = [f"X-{i}" for i in range(1, 10)]
 F_RULES = ["F-1", "F-2", "F-3", "F-4"]
 ORDER_RULES = ["O-PPI-1", "O-PPI-2", "O-PPI-3", "O-SSA-1", "O-SSA-2", "O-SSA-3", "O-SSA-4", "O-SSA-5",
-               "O-PRRT-1", "O-TKI-1", "O-TKI-2"]
+               "O-PRRT-1", "O-TKI-1", "O-TKI-2", "O-TKI-3", "O-CABO-1"]
 ALL_RULES = THERAPY_RULES + X_RULES + F_RULES + ORDER_RULES
 SCOPE = "scope"  # model section 1: no NEN, or only an out-of-scope NEN
 
@@ -44,11 +44,11 @@ TOPICS = {
     "cga-ppi-confounded", "men1-evaluation", "prrt-cumulative", "ppi-zes-workup", "ppi-cga-confound",
     "ppi-gastrinoma-dosing", "ssa-nec", "ssa-insulinoma", "ssa-sstr-negative", "ssa-prrt-washout",
     "prrt-eligibility", "targeted-nec", "follow-up-schedule", "post-prrt-monitoring",
-    "post-resection-surveillance",
+    "post-resection-surveillance", "nec-second-line",
 }
 SUGGESTION_KINDS = {"create:ServiceRequest", "update:MedicationRequest", "delete:MedicationRequest"}
 EXPECTATION_KEYS = {"rule", "hook", "today", "draft", "expect_topics", "expect_any_topics", "absent_topics",
-                    "expect_rules", "no_cards", "indicators", "suggestions", "hostile", "why"}
+                    "expect_rules", "no_cards", "indicators", "suggestions", "hostile", "why", "profile_card"}
 UNDATED_TYPES = {"Patient", "Medication"}
 DATE_FIELDS = ("effectiveDateTime", "effectivePeriod", "onsetDateTime", "recordedDate", "authoredOn",
                "performedDateTime", "performedPeriod", "occurrenceDateTime", "dateAsserted", "issued", "date")

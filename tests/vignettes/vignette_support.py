@@ -23,7 +23,8 @@ EXPECTATIONS = ROOT / "tests" / "vignettes" / "expectations.yaml"
 SAMPLES_DIR = ROOT / "samples"
 
 TOPIC_SYSTEM = "https://fhir.net-cds.org/CodeSystem/topic"
-OVERRIDE_SYSTEM = "https://fhir.net-cds.org/CodeSystem/override-reason"
+OVERRIDE_SYSTEMS = {"http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes",
+                    "https://fhir.net-cds.org/CodeSystem/override-reason"}
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def sample_inputs() -> list[Input]:
     index_path = SAMPLES_DIR / "index.yaml"
     index = yaml.safe_load(index_path.read_text(encoding="utf-8")) if index_path.exists() else {}
     listed = {s["file"]: s for s in (index or {}).get("samples") or ()}
-    today = _today((index or {}).get("today"))
+    today = _today((index or {}).get("as_of"))
     out = []
     for path in sorted(SAMPLES_DIR.glob("*.json")):
         meta = listed.get(path.name, {})
@@ -98,8 +99,8 @@ class Outcome:
 
 
 def run(inp: Input) -> Outcome:
-    """The whole path for one input."""
-    from cds_service.cards import render_cards
+    """The whole path for one input, with the service's default settings (cards arranged as answered)."""
+    from cds_service.cards import CardOptions, arrange, render_cards
     from cds_service.commands.explain import profile_from_bundles
     from cds_service.rules.engine import run as run_rules
 
@@ -107,6 +108,7 @@ def run(inp: Input) -> Outcome:
     draft = json.loads(inp.draft.read_text(encoding="utf-8")) if inp.draft else None
     profile = profile_from_bundles(bundle, draft, inp.today)
     findings, evaluations = run_rules(profile, inp.hook)
+    findings = arrange(findings, CardOptions(profile_card=bool((inp.expectation or {}).get("profile_card"))))
     return Outcome(profile, findings, render_cards(findings, profile), evaluations)
 
 
@@ -127,8 +129,10 @@ def essential_errors(card: dict) -> list[str]:
     topic = source.get("topic") or {}
     if topic.get("system") != TOPIC_SYSTEM or not topic.get("code") or not topic.get("display"):
         errors.append("source.topic must be a Coding in the project's topic CodeSystem")
-    if not isinstance(card.get("detail"), str) or "#### Source" not in card["detail"]:
-        errors.append("detail must carry the guideline citation")
+    if not card.get("links"):
+        errors.append("the guideline must be in links")
+    if "](http" in str(card.get("detail")) or "#### Source" in str(card.get("detail")):
+        errors.append("guideline links belong in links, not in the detail")
     for link in card.get("links") or ():
         if link.get("type") != "absolute" or not str(link.get("url", "")).startswith("https://"):
             errors.append(f"link {link} must be absolute https")
@@ -139,7 +143,7 @@ def essential_errors(card: dict) -> list[str]:
             errors += action_errors(a)
     if card.get("indicator") in ("warning", "critical"):
         reasons = card.get("overrideReasons") or []
-        if not reasons or any(r.get("system") != OVERRIDE_SYSTEM or not r.get("display") for r in reasons):
+        if not reasons or any(r.get("system") not in OVERRIDE_SYSTEMS or not r.get("display") for r in reasons):
             errors.append("warning/critical cards need overrideReasons with system and display")
     return errors
 

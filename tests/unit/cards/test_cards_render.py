@@ -12,7 +12,7 @@ import yaml
 from fhir.resources.R4B.medicationrequest import MedicationRequest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
-from cds_service.cards import render_cards
+from cds_service.cards import answer_cards
 from cds_service.cards.data import cards_dir
 from cds_service.rules import all_rules, evaluate
 from tests.shared_docs import SEEDS
@@ -24,7 +24,7 @@ SSA = therapy("ssa", start="2025-01-01")
 
 
 def render(p, hook: str = "patient-view") -> list[dict]:
-    return render_cards(evaluate(p, hook), p)
+    return answer_cards(evaluate(p, hook), p)
 
 
 def card(cards: list[dict], topic: str) -> dict:
@@ -58,34 +58,46 @@ def test_every_card_is_valid_cds_hooks_2(name: str) -> None:
         assert len(c["summary"]) < 140
 
 
-def test_card_detail_has_recommendation_why_missing_and_citation() -> None:
+def test_card_detail_has_profile_line_recommendation_and_facts_and_links_only_in_links() -> None:
     c = card(render(profile(ki67=2, burden="high", symptomatic=True, hepatic=None)), "ssa-first-line")
-    assert "**Suggested:**" in c["detail"] and "#### Why" in c["detail"] and "#### Source" in c["detail"]
-    assert "[ENETS 2024 guidance, small-intestine NET](https://doi.org/10.1111/jne.13423)" in c["detail"]
+    assert c["detail"].startswith("**Ileum NET G1** · Ki-67 2 % (pathology 2026-02-01) · metastatic (liver) · "
+                                  "SSTR-PET positive (2026-03-01)\n\n")
+    assert "**Suggested:**" in c["detail"] and "**Based on:**" in c["detail"]
+    assert "http" not in c["detail"] and "Source" not in c["detail"]  # the guideline is in links, once
+    assert {"label": "ENETS 2024 guidance, small-intestine NET", "url": "https://doi.org/10.1111/jne.13423",
+            "type": "absolute"} in c["links"]
     assert c["source"]["url"] == "https://doi.org/10.1111/jne.13423"
     assert c["source"]["topic"] == {"system": "https://fhir.net-cds.org/CodeSystem/topic", "code": "ssa-first-line",
                                     "display": "Somatostatin analogue, first line"}
     assert all(link["type"] == "absolute" for link in c["links"])
 
 
-def test_why_lines_show_value_unit_date_and_reference() -> None:
+def test_fact_lines_show_value_unit_date_and_short_source_references_in_the_extension() -> None:
     c = card(render(profile(ki67=2, burden="high", symptomatic=True)), "ssa-first-line")
-    assert "- Ki-67: **2 %** (2026-02-01; `Observation/ki67-1`)" in c["detail"]
+    assert "- Tumour burden: high (clinical assessment 2026-09-01)" in c["detail"]
+    assert "Observation/" not in c["detail"]
+    ext = c["extension"]["org.net-cds.card"]
+    assert ext["rules"] == ["GI-3"] and ext["knowledgeBase"]["version"] == "2"
+    ki67 = next(x for x in ext["facts"] if x["label"] == "Ki-67")
+    assert ki67 == {"label": "Ki-67", "value": "2 %", "date": "2026-02-01", "source": "pathology",
+                    "references": ["Observation/ki67-1"]}
 
 
 def test_conditional_card_shows_branches_and_what_decides() -> None:
     c = card(render(profile(ki67=2)), "surveillance")
-    assert "**If the patient is asymptomatic and the tumour burden is low** (GI-2)" in c["detail"]
-    assert "(GI-3)" in c["detail"] and "#### Missing data" in c["detail"]
+    assert "**If the patient is asymptomatic and the tumour burden is low:**" in c["detail"]
+    assert "GI-" not in c["detail"] and "\n**Missing:** " in c["detail"]
+    assert {"GI-2", "GI-3"} <= set(c["extension"]["org.net-cds.card"]["rules"])
     assert "tumour burden (low, or high/bulky)" in c["detail"]  # display text from cards/labels.yaml
     assert c["summary"].startswith("NET next step depends on missing data")
 
 
 def test_addenda_are_rendered_inside_the_next_step_card() -> None:
     c = card(render(SITUATIONS["gi-progressing"][0]), "prrt-after-ssa")
-    assert "(X-7)" in c["detail"] and "Karnofsky > 50: unknown" in c["detail"]
-    assert "(GI-9)" in c["detail"] and "(GI-11)" in c["detail"]
-    assert "Rule GI-6, X-7, GI-9, GI-11 of the NET-CDS decision model." in c["detail"]
+    assert "**PRRT eligibility.**" in c["detail"] and "Karnofsky &gt; 50: unknown" in c["detail"]
+    assert "**Liver-directed option.**" in c["detail"] and "**The SSA alongside the next treatment.**" in c["detail"]
+    assert "GI-" not in c["detail"] and "X-7" not in c["detail"] and "decision model" not in c["detail"]
+    assert c["extension"]["org.net-cds.card"]["rules"] == ["GI-6", "X-7", "GI-9", "GI-11"]
 
 
 def test_override_reasons_only_on_warning_and_critical() -> None:
@@ -93,9 +105,10 @@ def test_override_reasons_only_on_warning_and_critical() -> None:
         if c["indicator"] == "info":
             assert "overrideReasons" not in c
         else:
-            assert c["overrideReasons"] and all(
-                r["system"] == "https://fhir.net-cds.org/CodeSystem/override-reason" and r["display"]
-                for r in c["overrideReasons"])
+            hl7 = [r for r in c["overrideReasons"]
+                   if r["system"] == "http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes"]
+            assert {"patient-ineligible", "action-completed", "patient-contraindication"} <= {r["code"] for r in hl7}
+            assert all(r["display"] for r in c["overrideReasons"])
 
 
 def test_sstr_pet_suggestion_is_a_valid_service_request() -> None:
@@ -197,7 +210,8 @@ def test_labels_come_from_labels_yaml_and_cover_every_rule_emitted_key() -> None
     labels = yaml.safe_load((CARDS / "labels.yaml").read_text())["labels"]
     data = card_data()
     assert data.label("SSTR status ({arg})|sstr-pet") == "SSTR status (SSTR-PET)"
-    assert data.label("text from a record | with a bar") == "text from a record | with a bar"
+    assert data.label("text from a record | with a bar") == "text from a record \\| with a bar"  # escaped
+    assert data.label("text from a record | with a bar", escape=False) == "text from a record | with a bar"
     emitted: set[str] = set()
     for name in SITUATIONS:
         p, hook = SITUATIONS[name]
@@ -242,10 +256,31 @@ def test_label_arguments() -> None:
 
     data = card_data()
     assert data.label("{0} administration(s), last {1}|4|2026-03-01") == "4 administration(s), last dose 2026-03-01"
-    assert data.label("{arg} (fail)|60 x10^9/L") == "60 x10^9/L (NOT met)"
+    assert data.label("{arg} (fail)|60 x10^9/L") == "60 x10^9/L, criterion not met"
+    assert data.label("{arg} (pass)|positive (sstr-pet)") == "positive on SSTR-PET"
     assert data.label("ileum") == "ileum"
 
 
 def test_prrt_fact_is_rendered_with_count_and_last_dose() -> None:
     c = card(render(*SITUATIONS["after-prrt"]), "post-prrt-monitoring")
-    assert "PRRT (Lu-177 dotatate): **4 administration(s), last dose 2026-03-01**" in c["detail"]
+    assert "- PRRT (Lu-177 dotatate): 4 administration(s), last dose 2026-03-01 (procedure " in c["detail"]
+
+
+def test_bid_update_of_a_draft_with_category_as_one_object_is_built_from_a_normalized_copy() -> None:
+    p, hook = SITUATIONS["gastrinoma-ppi"]
+    sandbox = dict(p.draft_orders[0].resource, category={"coding": [{"code": "outpatient"}]})  # not strictly R4
+    order = draft("ppi", "omeprazole 40 mg", resource=sandbox)
+    p = profile(site="pancreas", group="pancreas", functional="gastrinoma", draft_orders=(order,))
+    c = card(render(p, "order-sign"), "ppi-gastrinoma-dosing")
+    resource = c["suggestions"][0]["actions"][0]["resource"]
+    MedicationRequest.model_validate(resource)
+    assert resource["category"] == [{"coding": [{"code": "outpatient"}]}]
+    assert "corrected copy of the draft" in c["detail"] and "category" in c["detail"]
+
+
+def test_a_suggestion_that_cannot_be_built_is_explained_on_the_card() -> None:
+    broken = draft("ppi", "omeprazole", resource={"resourceType": "MedicationRequest", "id": "x", "status": "draft"})
+    p = profile(site="pancreas", group="pancreas", functional="gastrinoma", draft_orders=(broken,))
+    c = card(render(p, "order-sign"), "ppi-gastrinoma-dosing")
+    assert "suggestions" not in c
+    assert 'No button for "Change the drafted PPI to twice daily"' in c["detail"] and "subject" in c["detail"]

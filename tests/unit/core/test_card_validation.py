@@ -78,7 +78,7 @@ def test_invalid_card_is_dropped_and_logged_valid_card_is_sent(client, monkeypat
             "context": {"userId": "Practitioner/1", "patientId": "p1"}, "prefetch": prefetch}
     import cds_service.web.hooks as hooks
 
-    monkeypatch.setattr(hooks, "handler_for", lambda service_id: lambda profile: [bad, good])
+    monkeypatch.setattr(hooks, "handler_for", lambda service_id: lambda profile, options: [bad, good])
     with caplog.at_level("ERROR", logger="cds_service.web.hooks"):
         response = client.post("/cds-services/net-patient-view", json=body)
     assert response.status_code == 200

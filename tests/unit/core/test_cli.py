@@ -27,8 +27,21 @@ def test_samples_list_names_every_sample(capsys):
 def test_call_patient_view_on_a_sample_prints_cards(capsys):
     assert main(["call", "patient-view", "--patient", "net-si-progressing-on-ssa"]) == 0
     out = capsys.readouterr().out
-    assert "topic: net-profile" in out
-    assert "topic: prrt-after-ssa" in out  # GI-6: progressing on SSA, SSTR positive
+    assert "1. [INFO] GI NET progressing after SSA" in out and "topic: prrt-after-ssa" in out  # GI-6, first
+    assert "topic: net-profile" not in out  # the profile card is off by default
+
+
+def test_call_order_select_answers_the_sample_draft(capsys):
+    assert main(["call", "order-select", "--patient", "net-pnet-gastrinoma"]) == 0
+    out = capsys.readouterr().out
+    assert "topic: ppi-gastrinoma-dosing" in out and "Change the drafted PPI to twice daily" in out
+
+
+def test_profile_card_setting_adds_the_profile_card_last(capsys, monkeypatch):
+    monkeypatch.setenv("NET_CDS_PROFILE_CARD", "on")
+    assert main(["call", "patient-view", "--patient", "net-si-progressing-on-ssa"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("topic: prrt-after-ssa") < out.index("topic: net-profile")
 
 
 def test_call_json_is_a_cds_hooks_response(capsys):
@@ -43,7 +56,7 @@ def test_call_timing_prints_the_steps_on_stderr_only_when_asked(capsys):
     assert "timing:" not in capsys.readouterr().err
     assert main(["call", "patient-view", "--patient", "net-si-progressing-on-ssa", "--timing"]) == 0
     captured = capsys.readouterr()
-    assert "topic: net-profile" in captured.out and "timing:" not in captured.out
+    assert "topic: prrt-after-ssa" in captured.out and "timing:" not in captured.out
     for step in ("request", "fhir", "profile", "cards", "total"):
         assert f"{step} " in captured.err and " ms" in captured.err
 

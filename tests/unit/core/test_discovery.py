@@ -5,16 +5,21 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 
-def test_discovery_lists_both_services_with_required_fields(client):
+def test_discovery_lists_the_services_with_required_fields_and_version(client):
     response = client.get("/cds-services")
     assert response.status_code == 200
     services = {s["id"]: s for s in response.get_json()["services"]}
-    assert set(services) == {"net-patient-view", "net-order-sign"}
+    assert set(services) == {"net-patient-view", "net-order-sign", "net-order-select"}
     assert services["net-patient-view"]["hook"] == "patient-view"
     assert services["net-order-sign"]["hook"] == "order-sign"
+    assert services["net-order-select"]["hook"] == "order-select"
+    assert services["net-order-select"]["prefetch"] == services["net-order-sign"]["prefetch"]
     for service in services.values():
         for key in ("title", "description", "usageRequirements", "prefetch"):
             assert isinstance(service[key], (str, dict)) and service[key], key
+        assert service["version"] == "2.0.1"  # CDS Hooks version implemented (3.0 ballot field)
+        short = service["extension"]["org.net-cds.source-attributes"]
+        assert short["knowledgeBase"]["version"] == "2" and short["details"] == "/cds-services/source-attributes"
 
 
 def test_prefetch_templates_use_only_root_context_tokens_and_r4_syntax(client):

@@ -370,7 +370,7 @@ def test_session_reads_the_environment_once_when_no_proxy_is_set(monkeypatch):
 
     _clean_proxy_env(monkeypatch)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/internal-ca.pem")
-    session = _TimeoutSession(timeout=1.0, pool_size=4)
+    session = _TimeoutSession("https://ehr.example.org/fhir", timeout=1.0, pool_size=4)
     assert session.trust_env is False and session.verify == "/etc/internal-ca.pem"
 
 
@@ -379,7 +379,7 @@ def test_session_leaves_proxies_to_requests_when_one_is_configured(monkeypatch):
 
     _clean_proxy_env(monkeypatch)
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
-    session = _TimeoutSession(timeout=1.0, pool_size=4)
+    session = _TimeoutSession("https://ehr.example.org/fhir", timeout=1.0, pool_size=4)
     assert session.trust_env is True
 
 

@@ -84,8 +84,8 @@ def test_register_adds_the_profile_command() -> None:
 
     parser = argparse.ArgumentParser()
     command.register(parser.add_subparsers())
-    args = parser.parse_args(["profile", "x.json", "--json", "--today", "2026-11-28"])
-    assert args.func is command.run and args.json and args.today == date(2026, 11, 28)
+    args = parser.parse_args(["profile", "x.json", "--json", "--as-of", "2026-11-28"])
+    assert args.func is command.run and args.json and args.as_of == date(2026, 11, 28)
 
 
 @pytest.mark.skipif(not (SAMPLES / "net-si-after-prrt-durable.json").exists(), reason="samples not present")

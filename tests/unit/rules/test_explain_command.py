@@ -49,21 +49,21 @@ def test_explain_bundle_lists_every_rule_with_status_and_reason() -> None:
 
 
 def test_cli_order_sign_with_draft(capsys: pytest.CaptureFixture[str]) -> None:
-    args = argparse.Namespace(file=str(DRAFT_CASE), hook=None, draft=str(DRAFT), json=False, today="2026-11-28")
+    args = argparse.Namespace(file=str(DRAFT_CASE), hook=None, draft=str(DRAFT), json=False, as_of=date(2026, 11, 28))
     assert explain_cmd.run(args) == 0
     out = capsys.readouterr().out
     assert "NET profile (order-sign)" in out and "FIRED  O-SSA-1" in out
 
 
 def test_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
-    args = argparse.Namespace(file=str(CASE), hook="patient-view", draft=None, json=True, today="2026-11-28")
+    args = argparse.Namespace(file=str(CASE), hook="patient-view", draft=None, json=True, as_of=date(2026, 11, 28))
     assert explain_cmd.run(args) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["hook"] == "patient-view" and any(r["status"] == "fired" for r in data["rules"])
 
 
 def test_cli_missing_file_returns_2(tmp_path: Path) -> None:
-    args = argparse.Namespace(file=str(tmp_path / "nope.json"), hook=None, draft=None, json=False, today=None)
+    args = argparse.Namespace(file=str(tmp_path / "nope.json"), hook=None, draft=None, json=False, as_of=None)
     assert explain_cmd.run(args) == 2
 
 

@@ -234,9 +234,11 @@ def test_explain_lists_every_patient_view_rule_once_with_a_reason() -> None:
 
 
 def test_P_7_SSA_insulinoma_next_step_offering_an_ssa_carries_the_hypoglycaemia_caution() -> None:
-    p = pnet(functional="insulinoma", ki67=5, burden="low", status="progressing")
+    p = pnet(functional="insulinoma", ki67=5, burden="low", status="progressing",
+             therapies=(therapy("ssa", start="2025-01-01"),))
     card = next(f for f in evaluate(p, "patient-view") if f.kind == "next-step")
-    assert card.rule_id == "P-2" and "P-7-SSA" in [a.rule_id for a in card.addenda]
+    assert card.rule_id == "P-4" and "prrt-ssa" in card.all_options()
+    assert "P-7-SSA" in [a.rule_id for a in card.addenda]
 
 
 def test_P_7_SSA_not_for_nonfunctional() -> None:

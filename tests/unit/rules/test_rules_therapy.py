@@ -118,7 +118,7 @@ def test_GI_8_early_progression_after_prrt_gets_targeted_later_line() -> None:
 
 def test_GI_8_after_everolimus_offers_cabozantinib() -> None:
     p = profile(ki67=8, therapies=(SSA, therapy("everolimus", start="2025-09-01")), line="after-targeted",
-                status="progressing", liver=False)
+                status="progressing", liver=False, sstr="negative")
     f = next_step(p)
     assert f.rule_id == "GI-8" and f.preferred_option == "cabozantinib" and "everolimus" not in f.all_options()
 
@@ -199,7 +199,8 @@ def test_P_5_diabetes_favours_sunitinib_inside_the_P_4_card() -> None:
              comorbidities={"diabetes": fact(True, "Condition/dm-1")})
     f = next_step(p)
     p5 = next(a for a in f.addenda if a.rule_id == "P-5")
-    assert p5.params["favour_sunitinib"] == ["diabetes"] and p5.params["favour_everolimus"] == []
+    assert p5.params["other"] == "sunitinib"
+    assert p5.params["favour_other"] == ["diabetes"] and p5.params["favour_everolimus"] == []
     assert [x.rule_id for x in evaluate(p, "patient-view")].count("P-5") == 0  # no card of its own
 
 

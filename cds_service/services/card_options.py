@@ -1,0 +1,12 @@
+"""Settings that change which cards an answer has (light: imported by the web layer at start-up)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CardOptions:
+    """`profile_card`: add the NET profile card (X-9), last (Settings.profile_card, NET_CDS_PROFILE_CARD)."""
+
+    profile_card: bool = False
