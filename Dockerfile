@@ -26,5 +26,7 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
   CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2).status == 200 else 1)"
 
-CMD ["gunicorn", "--bind", "0.0.0.0:8080", "--workers", "2", "--timeout", "30", "--access-logfile", "-", \
-     "cds_service.wsgi:app"]
+# gevent workers with header and request deadlines, worker recycling, JSON logs on stderr: the same settings
+# as `net-cds serve` (cds_service/gunicorn_conf.py; NET_CDS_WORKERS, NET_CDS_HEADER_TIMEOUT, ... change them).
+ENV NET_CDS_BIND=0.0.0.0:8080
+CMD ["gunicorn", "-c", "python:cds_service.gunicorn_conf", "cds_service.wsgi:app"]

@@ -8,7 +8,7 @@ from flask import Flask, Response, request
 from flask_cors import CORS
 
 from cds_service.audit import install_audit
-from cds_service.config import Settings, StartupError
+from cds_service.config import Settings, StartupError, check_production
 from cds_service.feedback import blueprint as feedback
 from cds_service.feedback.recording import EXTENSION_KEY as FEEDBACK_STORE
 from cds_service.feedback.store import open_feedback_store
@@ -17,6 +17,7 @@ from cds_service.request_id import install_request_id
 from cds_service.security import install_auth
 from cds_service.web import discovery, hooks, operations
 from cds_service.web.errors import register_error_handlers
+from cds_service.web.headers import install_response_headers
 from cds_service.web.operations import READINESS_CHECKS
 
 
@@ -57,7 +58,9 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     # (docs/configuration-security.md): audit before auth, so 401s are logged too
     install_request_id(app)
     install_audit(app)
-    install_auth(app, settings)
+    policy = install_auth(app, settings)
+    check_production(settings)
+    install_response_headers(app, policy.required, settings.max_body_bytes)
     store = open_feedback_store(settings.feedback_db, settings.data_dir)
     app.extensions[FEEDBACK_STORE] = store
     if hasattr(store, "reachable"):  # a shared database: readiness reports whether it answers

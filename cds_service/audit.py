@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from flask import Flask, Response, g, request
 
 from cds_service import metrics
+from cds_service.warmup import is_warm_up
 
 audit_log = logging.getLogger("cds_service.audit")
 
@@ -59,6 +60,8 @@ def install_audit(app: Flask) -> None:
 
     @app.after_request
     def _log(response: Response) -> Response:
+        if is_warm_up(request.environ):  # the worker's own warm-up is no one's request
+            return response
         try:
             entry = _line(response)
             if request.endpoint == "hooks.call_service" and entry.get("service") and g.get("audit_started"):

@@ -42,6 +42,35 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _pairs(value: str) -> tuple[tuple[str, Path], ...]:
+    """"iss=path,iss2=path2" as ((iss, Path), ...); each pair splits at its last "="."""
+    pairs = []
+    for part in _split(value):
+        issuer, sep, path = part.rpartition("=")
+        if not sep or not issuer.strip() or not path.strip():
+            raise StartupError(f"NET_CDS_ISSUER_JWKS: {part!r} is not issuer=path.")
+        pairs.append((issuer.strip(), Path(path.strip())))
+    return tuple(pairs)
+
+
+def production_missing(settings: Settings) -> list[str]:
+    """What a production configuration must name and does not: the URL EHRs call (else the JWT `aud` would
+    follow the Host header) and the FHIR servers it may query (the README's promise; audit issue 13)."""
+    if settings.environment != "production":
+        return []
+    needs = (("NET_CDS_PUBLIC_BASE_URL (the URL EHRs call, for the JWT audience)", settings.public_base_url),
+             ("NET_CDS_ALLOWED_FHIR_SERVERS (the FHIR servers it may query)", settings.allowed_fhir_servers))
+    return [name for name, value in needs if not value]
+
+
+def check_production(settings: Settings) -> None:
+    """StartupError when production_missing names anything (also with authentication turned off)."""
+    missing = production_missing(settings)
+    if missing:
+        raise StartupError(f"NET_CDS_ENV=production needs {' and '.join(missing)}; see "
+                           "docs/configuration-security.md.")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service can be configured with. Defaults are the safe ones."""
@@ -55,6 +84,9 @@ class Settings:
     fhir_max_pages: int = 20  # NET_CDS_FHIR_MAX_PAGES: pages read per query (more: the query fails)
     fhir_page_size: int = 100  # NET_CDS_FHIR_PAGE_SIZE: _count sent on fallback searches (0: none)
     fhir_query_budget: int = 40  # NET_CDS_FHIR_QUERY_BUDGET: HTTP requests per hook call
+    fhir_max_call_bytes: int = 48 * 1024 * 1024  # NET_CDS_FHIR_MAX_CALL_BYTES: FHIR answer bytes per hook call
+    fhir_max_resources: int = 20_000  # NET_CDS_FHIR_MAX_RESOURCES: resources from FHIR searches per hook call
+    fhir_allow_loopback: bool = False  # NET_CDS_FHIR_ALLOW_LOOPBACK: a FHIR host name may resolve to loopback
     fhir_workers: int = 12  # NET_CDS_FHIR_WORKERS: parallel fallback requests (12: a whole patient-view call at once)
     cors_origins: tuple[str, ...] = ("https://sandbox.cds-hooks.org",)  # NET_CDS_CORS_ORIGINS
     max_body_bytes: int = 8 * 1024 * 1024  # NET_CDS_MAX_BODY_BYTES
@@ -70,6 +102,8 @@ class Settings:
     jwks_file: Path | None = None  # NET_CDS_JWKS_FILE: JWK Set of the trusted clients' public keys
     jwks_urls: tuple[str, ...] = ()  # NET_CDS_JWKS_URL: JWK Set URL(s), fetched and cached
     allowed_jku: tuple[str, ...] = ()  # NET_CDS_ALLOWED_JKU: jku header URLs that may be fetched
+    issuer_jwks: tuple[tuple[str, Path], ...] = ()  # NET_CDS_ISSUER_JWKS: "iss=path,...": pinned key set per issuer
+    jwt_require_sub: bool = True  # NET_CDS_JWT_REQUIRE_SUB: refuse tokens without `sub` (the 2.0 example has none)
     jwt_leeway: float = 60.0  # NET_CDS_JWT_LEEWAY: seconds of clock skew tolerated on exp/iat
     jwt_max_lifetime: float = 3600.0  # NET_CDS_JWT_MAX_LIFETIME: longest exp - now accepted, seconds
     jti_db: str = ""  # NET_CDS_JTI_DB: "memory", a SQLite path or a postgresql:// URL ("": var/jti.sqlite3)
@@ -96,8 +130,12 @@ class Settings:
             fhir_max_pages=_number(env, "NET_CDS_FHIR_MAX_PAGES", "20", int),
             fhir_page_size=_number(env, "NET_CDS_FHIR_PAGE_SIZE", "100", int),
             fhir_query_budget=_number(env, "NET_CDS_FHIR_QUERY_BUDGET", "40", int),
+            fhir_max_call_bytes=_number(env, "NET_CDS_FHIR_MAX_CALL_BYTES", str(48 * 1024 * 1024), int),
+            fhir_max_resources=_number(env, "NET_CDS_FHIR_MAX_RESOURCES", "20000", int),
+            fhir_allow_loopback=_bool(get("NET_CDS_FHIR_ALLOW_LOOPBACK", "false")),
             fhir_workers=_number(env, "NET_CDS_FHIR_WORKERS", "12", int),
-            cors_origins=_split(get("NET_CDS_CORS_ORIGINS", "https://sandbox.cds-hooks.org")),
+            # production allows no browser origin unless one is configured (the sandbox is a third-party site)
+            cors_origins=_split(get("NET_CDS_CORS_ORIGINS", "" if production else "https://sandbox.cds-hooks.org")),
             max_body_bytes=_number(env, "NET_CDS_MAX_BODY_BYTES", str(8 * 1024 * 1024), int),
             log_level=get("NET_CDS_LOG_LEVEL", "INFO").upper(),
             server_timing=_bool(get("NET_CDS_SERVER_TIMING", "true")),
@@ -110,6 +148,8 @@ class Settings:
             jwks_file=Path(get("NET_CDS_JWKS_FILE", "")) if get("NET_CDS_JWKS_FILE") else None,
             jwks_urls=_split(get("NET_CDS_JWKS_URL", "")),
             allowed_jku=_split(get("NET_CDS_ALLOWED_JKU", "")),
+            issuer_jwks=_pairs(get("NET_CDS_ISSUER_JWKS", "")),
+            jwt_require_sub=_bool(get("NET_CDS_JWT_REQUIRE_SUB", "true")),
             jwt_leeway=_number(env, "NET_CDS_JWT_LEEWAY", "60", float),
             jwt_max_lifetime=_number(env, "NET_CDS_JWT_MAX_LIFETIME", "3600", float),
             jti_db=get("NET_CDS_JTI_DB", "").strip(),

@@ -77,6 +77,18 @@ def observe_auth_failure(reason: str) -> None:
     AUTH_FAILURES.labels(reason).inc()
 
 
+def use_multiprocess_dir(path: str) -> None:
+    """Switch this process to multiprocess mode with `path` before gunicorn forks its workers.
+
+    prometheus-client picks its mode when it is imported, and `net-cds` has imported it by then (the
+    CLI loads every command); the metrics here all have labels, whose values are created on first
+    use with the value class chosen now, so the workers write their files to `path`."""
+    from prometheus_client import values
+
+    os.environ[MULTIPROCESS_ENV] = path
+    values.ValueClass = values.get_value_class()
+
+
 def exposition() -> tuple[bytes, str]:
     """The metrics text and its content type: every worker's in multiprocess mode, else this process's."""
     if os.environ.get(MULTIPROCESS_ENV):

@@ -1,5 +1,7 @@
-"""WSGI entry point for gunicorn: `gunicorn cds_service.wsgi:app` (each worker warms up on import).
+"""WSGI entry point for gunicorn: `gunicorn -c python:cds_service.gunicorn_conf cds_service.wsgi:app`.
 
+Logging is configured here first (JSON lines on stderr, cds_service/logging_setup.py), so that every
+deployment writes the audit log; each worker then builds its app and warms up on import.
 A configuration the service cannot run with is one line on stderr and exit status 4, which makes
 gunicorn stop ("App failed to load") instead of restarting workers that would fail the same way.
 
@@ -20,7 +22,8 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 from flask import Flask  # noqa: E402 - after the metrics folder is chosen
 
 from cds_service import create_app  # noqa: E402
-from cds_service.config import StartupError  # noqa: E402
+from cds_service.config import Settings, StartupError  # noqa: E402
+from cds_service.logging_setup import configure_logging  # noqa: E402
 from cds_service.warmup import warm_up  # noqa: E402
 
 APP_LOAD_ERROR = 4  # gunicorn's exit status for "the application cannot be loaded"
@@ -29,11 +32,12 @@ APP_LOAD_ERROR = 4  # gunicorn's exit status for "the application cannot be load
 def application() -> Flask:
     """The app, warmed up; exits with one line naming the settings to fix when it cannot start."""
     try:
+        configure_logging(Settings.from_env().log_level)
         flask_app = create_app()
     except StartupError as exc:
         print(f"NET-CDS cannot start: {exc}", file=sys.stderr, flush=True)
         sys.exit(APP_LOAD_ERROR)
-    warm_up(flask_app.config["NET_CDS"])
+    warm_up(flask_app)
     return flask_app
 
 

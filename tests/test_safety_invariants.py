@@ -30,9 +30,11 @@ PRRT_OPTIONS = {"prrt-ssa", "prrt-retreatment-ssa", "prrt-ssa-netter-2"}
 CHEMO_OPTIONS = {"captem", "chemotherapy-pnet", "platinum-etoposide", "platinum-irinotecan", "nec-folfiri-folfox",
                  "nec-temozolomide"}
 STOP_PPI = re.compile(r"\b(stop|hold|withhold|discontinue|withdraw|off)\s+(the\s+)?(PPI|proton pump)", re.I)
-ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+# A date as the EHR recorded it: a full ISO date, or a partial one ("2024", "2024-03"), shown as sent rather
+# than padded with an invented day (model section 2: partial dates are real EHR data).
+ISO_DATE = re.compile(r"\b\d{4}(-\d{2}){0,2}\b")
 FHIR_REF = re.compile(r"[A-Z][A-Za-z]+/[^/\s]+")
-SOURCE_AND_DATE = re.compile(r"^- .+ \([a-zA-Z][a-zA-Z -]* \d{4}-\d{2}-\d{2}\)$")
+SOURCE_AND_DATE = re.compile(r"^- .+ \([a-zA-Z][a-zA-Z -]* \d{4}(-\d{2}){0,2}\)$")
 
 
 def outcome(inp: Input):
@@ -219,3 +221,72 @@ def test_invariant_7_is_not_vacuous_hostile_text_reaches_cards_as_plain_text(tmp
         out = run(dataclasses.replace(inp, draft=draft))
         shown += sum("**bold**" in render(c["detail"]) for c in out.cards)
     assert shown >= 3
+
+
+# ------------------------------------------------------------------------------------ invariant 8
+
+SUSPECTED = {"provisional", "differential", "unconfirmed"}
+# Rules written for the suspected state (model section 2): O-PPI-1 asks for the gastrin workup exactly when a
+# ZES is suspected; SCOPE-3 is the info card that names a suspected NEN and advises nothing.
+FOR_THE_SUSPECTED_STATE = {"O-PPI-1", "SCOPE-3"}
+
+
+def _verification(resource: dict) -> str | None:
+    for coding in (resource.get("verificationStatus") or {}).get("coding") or ():
+        return coding.get("code")
+    return None
+
+
+def _suspected_conditions(bundle: dict) -> list[dict]:
+    return [e["resource"] for e in bundle.get("entry") or () if e["resource"].get("resourceType") == "Condition"
+            and _verification(e["resource"]) in SUSPECTED]
+
+
+def _bundle(inp: Input) -> dict:
+    return json.loads(inp.bundle.read_text(encoding="utf-8"))
+
+
+SUSPECTED_CASES = [inp for inp in INPUTS if _suspected_conditions(_bundle(inp))]
+
+
+def _without_suspected(inp: Input):
+    """The same input with its provisional/differential/unconfirmed Conditions removed."""
+    from cds_service.commands.explain import profile_from_bundles
+    from cds_service.rules.engine import run as run_rules
+
+    bundle = _bundle(inp)
+    bundle["entry"] = [e for e in bundle["entry"] if e["resource"] not in _suspected_conditions(bundle)]
+    draft = json.loads(inp.draft.read_text(encoding="utf-8")) if inp.draft else None
+    findings, _ = run_rules(profile_from_bundles(bundle, draft, inp.today), inp.hook)
+    return findings
+
+
+def _confident(f) -> bool:
+    """Not conditional, and either a recommendation (options) or a warning/critical alert."""
+    return not f.conditional and (f.indicator != "info" or bool(f.recommended_options))
+
+
+def test_invariant_8_has_inputs_it_applies_to() -> None:
+    assert len(SUSPECTED_CASES) >= 3, [str(i) for i in SUSPECTED_CASES]
+
+
+@pytest.mark.parametrize("inp", INPUTS, ids=str)
+def test_invariant_8_a_suspected_diagnosis_never_gives_a_confident_recommendation_by_itself(inp: Input) -> None:
+    """Compared with the same record without its suspected Conditions, every card the suspicion adds or
+    changes is conditional (or written for the suspected state) and names the unconfirmed diagnosis. A
+    record without suspected Conditions has none in its profile, and no card names one."""
+    out = outcome(inp)
+    if inp not in SUSPECTED_CASES:
+        assert not out.profile.suspected
+        assert not [f.rule_id for f in out.findings if any("suspected" in m for m in f.missing)]
+        return
+    baseline = _without_suspected(inp)
+    same = {(f.rule_id, f.order_ref, f.conditional, f.indicator, tuple(f.recommended_options)) for f in baseline}
+    for f in out.findings:
+        if (f.rule_id, f.order_ref, f.conditional, f.indicator, tuple(f.recommended_options)) in same:
+            continue  # given by the confirmed record alone
+        if f.rule_id in FOR_THE_SUSPECTED_STATE:
+            continue
+        assert not _confident(f), f"{f.rule_id} is a confident card that the suspected diagnosis produced"
+        assert any("suspected" in m for m in f.missing), \
+            f"{f.rule_id} was changed by a suspected diagnosis without naming it: {f.missing}"

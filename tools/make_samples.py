@@ -1478,6 +1478,7 @@ def cross_cutting_vignettes() -> list[Vignette]:
     v = Vignette("X-9", "X-9", "Any NEN patient gets the profile card")
     v.expect = {"profile_card": True, **v.expect}  # NET_CDS_PROFILE_CARD=on (off by default)
     gi_net(v, 2, liver=False)
+    v.expect["profile_card"] = True  # NET_CDS_PROFILE_CARD=on (off by default)
     out.append(v.expects(["net-profile"], []))
 
     v = Vignette("F-1", "F-1", "Metastatic ileal NET on lanreotide, stable: follow-up schedule, no next-step card")
@@ -2125,7 +2126,7 @@ def write_vignettes() -> None:
         old.unlink()
     entries = {}
     for v in (therapy_vignettes() + cross_cutting_vignettes() + order_vignettes() + reading_vignettes()
-              + model_v2_rule_vignettes() + hostile_vignettes()):
+              + model_v2_rule_vignettes() + hostile_vignettes() + _ehr_shaped().v2_vignettes()):
         bundle = v.patient.bundle()
         for mutate in v.mutations:
             mutate(bundle)
@@ -2174,9 +2175,16 @@ and `tests/vignettes/expectations.yaml`.
 """
 
 
+def _ehr_shaped():
+    """tools/ehr_shaped.py: the model-v2 reading cases and samples (imported late: it imports this module)."""
+    import ehr_shaped  # the script's own folder is on sys.path
+
+    return ehr_shaped
+
+
 def build_samples() -> tuple[list[dict], list[tuple[Path, dict]]]:
     index, files = [], []
-    for make in SAMPLES:
+    for make in SAMPLES + _ehr_shaped().V2_SAMPLES:
         patient, drafts, title, rules = make()
         entry = {"id": patient.pid, "file": f"{patient.pid}.json", "title": title, "rules": rules}
         files.append((ROOT / "samples" / f"{patient.pid}.json", patient.bundle()))

@@ -38,6 +38,7 @@ class CardData:
     override_reasons: dict[str, Any]
     labels: dict[str, str]
     therapies: dict[str, str]
+    option_names: dict[str, str]
     fact_sources: dict[str, Any]
     knowledge_base: dict[str, Any]
 
@@ -56,6 +57,10 @@ class CardData:
                 text = text.replace("{" + str(i) + "}", self._word(part, esc))
             return Markdown(text)
         return Markdown(self._word(key, esc))  # plain key, or text from the record that happens to hold a "|"
+
+    def option_name(self, key: str) -> Markdown:
+        """The short name of a therapy option (option_names.yaml), else its full text."""
+        return self.option_names.get(key) or self.options[key]
 
     def _word(self, key: str, esc: Callable[[str], str]) -> str:
         return self.labels[key] if key in self.labels else esc(key)
@@ -84,7 +89,7 @@ def _load(directory: Path) -> CardData:
     env.filters["capfirst"] = capfirst
     env.filters["join"] = join
     labels = _yaml(directory / "labels.yaml") or {}
-    return CardData(
+    data = CardData(
         directory=directory,
         env=env,
         sources=_yaml(directory / "sources.yaml"),
@@ -95,9 +100,12 @@ def _load(directory: Path) -> CardData:
         override_reasons=_yaml(directory / "override_reasons.yaml"),
         labels=labels.get("labels") or {},
         therapies=labels.get("therapies") or {},
+        option_names=trusted(_yaml(directory / "option_names.yaml") or {}),
         fact_sources=_yaml(directory / "fact_sources.yaml"),
         knowledge_base=_yaml(directory / "knowledge_base.yaml"),
     )
+    env.filters["label"] = data.label  # {{ key | label }}: a label's display text (labels.yaml)
+    return data
 
 
 @lru_cache(maxsize=4)

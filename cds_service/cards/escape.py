@@ -69,7 +69,7 @@ def plain(text: Any) -> str:
     s = _SPACE.sub(" ", _CONTROL.sub(" ", str(text)))
     s = _PLAIN_DROP.sub("", _TAG.sub("", s))
     s = _PLAIN_HOST.sub(". ", _PLAIN_LINK.sub(" ", s))
-    return _SPACE.sub(" ", s).strip()
+    return _SPACE.sub(" ", s)  # not stripped: " (SSTR negative)" keeps its space; the summary is trimmed once
 
 
 def markdown_value(value: Any) -> Any:

@@ -20,7 +20,7 @@ class FactLine:
     label_key: str  # the label's msgid, e.g. "SSTR status ({arg})"
     label: Markdown
     value: Markdown
-    unit: str | None
+    unit: Markdown | None
     date: str
     source: str
     references: tuple[str, ...]
@@ -44,14 +44,24 @@ def human_source(label_key: str, references: tuple[str, ...], data: CardData) ->
     return (sources.get("by_resource") or {}).get(kind, "record")
 
 
+def _value(value: str, data: CardData, escape: bool = True) -> Markdown:
+    """A value's display text; a unit at its end printed as labels.yaml says ("198 x10^9/L" -> "198 ×10⁹/L")."""
+    text = data.label(value, escape)
+    head, sep, unit = text.rpartition(" ")
+    if sep and unit in data.labels and data.labels[unit] != unit:
+        return Markdown(f"{head} {data.labels[unit]}")
+    return text
+
+
 def fact_lines(facts: list[ShownFact], data: CardData) -> list[FactLine]:
     out = []
     for x in facts:
         label_key = x.label.split("|", 1)[0]
         unit = f" {x.unit}" if x.unit else ""
         out.append(FactLine(
-            label_key=label_key, label=data.label(x.label), value=data.label(x.value), unit=x.unit,
+            label_key=label_key, label=data.label(x.label), value=_value(x.value, data),
+            unit=data.label(x.unit) if x.unit else None,
             date=x.date, source=human_source(label_key, x.references, data), references=x.references,
-            plain_label=data.label(x.label, escape=False), plain_value=data.label(x.value, escape=False) + unit,
+            plain_label=data.label(x.label, escape=False), plain_value=_value(x.value, data, escape=False) + unit,
         ))
     return out

@@ -61,7 +61,9 @@ def profile_line(p: PatientProfile, data: CardData) -> ProfileLine | None:
     if p.sstr_status.value not in (None, "unknown"):
         modality = word(p.sstr_modality) if p.sstr_modality else "SSTR"
         parts.append(f"{modality} {word(p.sstr_status.value)}{_when('', _date(p.sstr_status))}")
-        covers.update((("SSTR status", _date(p.sstr_status)), ("SSTR status ({arg})", _date(p.sstr_status))))
+        sstr_date = _date(p.sstr_status)
+        covers.update((("SSTR status", sstr_date), ("SSTR status ({arg})", sstr_date),
+                       ("SSTR imaging positive", sstr_date)))  # the PRRT criterion reads the same study
     on = [t for t in p.therapies if t.active and t.therapy in ANTITUMOUR]
     if on:
         names = [f"{data.therapies.get(t.therapy, md_escape(t.therapy))}"

@@ -95,6 +95,7 @@ def card_extension(f: Finding, facts: list[FactLine], data: CardData) -> dict:
     rules = [f.rule_id] + [a.rule_id for a in f.addenda] + [b.rule_id for b in f.prechecks + f.branches]
     return {
         "rules": list(dict.fromkeys(rules)),
+        "kind": f.kind,
         "knowledgeBase": {"version": str(kb["version"]), "lastClinicalReview": str(kb["last_clinical_review"])},
         "conditional": f.conditional or None,
         "draftOrder": f.order_ref,
@@ -115,27 +116,41 @@ def _context(f: Finding, profile: PatientProfile, data: CardData, seen: set[tupl
     for a in f.addenda:
         keys += [k for k in a.guidelines if k not in keys]
     branches = [{"rule_id": b.rule_id, "when": data.rules[b.rule_id]["when"],
-                 "options": [data.options[o.key] for o in b.options]} for b in f.branches]
+                 "options": list(dict.fromkeys(data.option_name(o.key) for o in b.options))} for b in f.branches]
     prechecks = [{"rule_id": b.rule_id, "when": data.rules[b.rule_id]["when"],
                   "missing": [data.label(m) for m in b.missing],
-                  "options": [data.options[o.key] for o in b.options if o.key != "ssa"]}
+                  "options": [data.option_name(o.key) for o in b.options if o.key != "ssa"]}
                  for b in f.prechecks]
     deciders = [data.label(m) for m in dict.fromkeys(m for b in f.branches for m in b.missing)] or \
         [data.label(m) for m in f.missing]
     addenda = [Markdown(_tidy(data.env.get_template(f"{a.template}.md.j2").render(p=a.params, f=a)))
                for a in f.addenda]
-    line = profile_line(profile, data) if f.kind == "next-step" else None
+    line = profile_line(profile, data) if f.kind in ("next-step", "profile") else None
     all_facts = fact_lines(f.facts, data)
     if line is not None:  # the line's facts are not repeated below it, nor on later cards
         seen.update(line.covers)
-    shown = [x for x in all_facts if x.key not in seen and (x.label_key, x.date) not in seen]
-    seen.update(x.key for x in shown)
+    restates = set(data.fact_sources.get("restates") or ())
+    shown = []
+    for x in all_facts:
+        if x.key in seen or (x.label_key, x.date) in seen:
+            continue
+        if x.label_key in restates and any(("record", r, x.date) in seen for r in x.references):
+            continue  # the same record's value is already on the answer
+        if ("same", x.references, x.plain_value, x.date) in seen:
+            continue  # the same value of the same record under another name ("Functional status/syndrome")
+        shown.append(x)
+        seen.add(x.key)
+        seen.add(("same", x.references, x.plain_value, x.date))
+        seen.update(("record", r, x.date) for r in x.references)
     missing = [data.label(m) for m in f.missing]
     return {
         "f": f,
         "p": f.params,
-        "preferred": [{"key": o.key, "text": data.options[o.key]} for o in f.options if o.preferred],
-        "alternatives": [{"key": o.key, "text": data.options[o.key]} for o in f.options if not o.preferred],
+        # a conditional card (e.g. an unconfirmed diagnosis, SUSPECT-1) prefers nothing: its options are listed
+        "preferred": [{"key": o.key, "text": data.options[o.key]} for o in f.options
+                      if o.preferred and not f.conditional],
+        "alternatives": [{"key": o.key, "text": data.options[o.key]} for o in f.options
+                         if not o.preferred or f.conditional],
         "option_keys": [o.key for o in f.options],
         "branches": branches,
         "prechecks": prechecks,
@@ -163,7 +178,7 @@ def _note_text(note: SuggestionNote, data: CardData) -> Markdown:
 
 def _summary(f: Finding, ctx: dict[str, Any], data: CardData) -> str:
     key = f.rule_id
-    if f.branches:
+    if f.branches or (f.conditional and f.kind == "next-step"):  # names the missing data first (section 7)
         key = "_conditional_syndrome" if f.kind == "syndrome" else "_conditional"
     text = data.summary_template(key).render(**ctx)
     text = " ".join(text.split())

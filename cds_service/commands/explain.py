@@ -115,7 +115,25 @@ def explain_bundle(bundle: Any, hook: str = "patient-view", draft_bundle: Any = 
     """The profile and every rule evaluation for `hook`, as plain data."""
     profile = profile_from_bundles(bundle, draft_bundle, today)
     evaluations = explain(profile, hook)
-    return {"hook": hook, "profile": profile_summary(profile), "rules": [_evaluation(e) for e in evaluations]}
+    return {"hook": hook, "knowledgeBase": _knowledge_base(), "profile": profile_summary(profile),
+            "rules": [_evaluation(e) for e in evaluations]}
+
+
+def _knowledge_base() -> dict[str, str]:
+    """The knowledge-base version and last clinical review every card names (cards/knowledge_base.yaml)."""
+    from cds_service.cards.data import card_data
+
+    kb = card_data().knowledge_base
+    return {"version": str(kb["version"]), "lastClinicalReview": str(kb["last_clinical_review"])}
+
+
+def _card_facts(finding: Any) -> list[dict[str, Any]]:
+    """The facts behind a card, each with the FHIR references the card's text leaves out (as in its extension)."""
+    from cds_service.cards.data import card_data
+    from cds_service.cards.facts import fact_lines
+
+    return [{"label": x.plain_label, "value": x.plain_value, "date": x.date, "source": x.source,
+             "references": list(x.references)} for x in fact_lines(finding.facts, card_data())]
 
 
 def _evaluation(e: RuleEvaluation) -> dict[str, Any]:
@@ -129,7 +147,9 @@ def _evaluation(e: RuleEvaluation) -> dict[str, Any]:
     if e.finding is not None and e.status == "fired":
         out["card"] = {"rule": e.finding.rule_id, "indicator": e.finding.indicator, "topic": e.finding.topic,
                        "conditional": e.finding.conditional,
-                       "options": [o.key for o in e.finding.options]}
+                       "options": [o.key for o in e.finding.options],
+                       "rules": [e.finding.rule_id, *(a.rule_id for a in e.finding.addenda)],
+                       "facts": _card_facts(e.finding)}
     return out
 
 
@@ -190,7 +210,9 @@ STATUS_MARK = {"fired": "FIRED", "not-fired": "-", "unknown": "?", "suppressed":
 
 
 def format_text(result: dict[str, Any]) -> str:
-    lines = [f"NET profile ({result['hook']})", "=" * 40]
+    kb = result.get("knowledgeBase") or {}
+    lines = [f"NET profile ({result['hook']}; knowledge base version {kb.get('version')}, "
+             f"reviewed {kb.get('lastClinicalReview')})", "=" * 40]
     for key, value in result["profile"].items():
         if value in (None, [], {}, ""):
             continue
@@ -219,4 +241,8 @@ def format_text(result: dict[str, Any]) -> str:
             c = r["card"]
             lines.append(f"              card: {c['indicator']} {c['topic']} options={c['options']}"
                          + (" (conditional)" if c["conditional"] else ""))
+            for fact in c.get("facts", []):
+                refs = ", ".join(fact["references"])
+                lines.append(f"                fact: {fact['label']} = {fact['value']} "
+                             f"({fact['source']} {fact['date']}; {refs})")
     return "\n".join(lines)

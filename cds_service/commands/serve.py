@@ -1,4 +1,5 @@
-"""`net-cds serve`: run the service (gunicorn; `--dev`: Flask's development server).
+"""`net-cds serve`: run the service under gunicorn with the Dockerfile's settings (cds_service/gunicorn_conf.py;
+`--dev`: Flask's development server).
 
 Everything that can stop the service from starting (its settings, the port) is checked here, before
 any worker starts, and reported as one line with what to change.
@@ -7,7 +8,6 @@ any worker starts, and reported as one line with what to change.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import socket
 import sys
@@ -15,8 +15,7 @@ from datetime import date
 
 from cds_service.commands.as_of import TODAY, add_as_of_option
 from cds_service.config import Settings, StartupError
-
-log = logging.getLogger("cds_service")
+from cds_service.logging_setup import configure_logging
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -74,7 +73,13 @@ def serve(args: argparse.Namespace) -> int:
     except (StartupError, ValueError) as exc:
         print(f"net-cds serve: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level, format="%(message)s")
+    configure_logging(settings.log_level)
+    if not args.dev:  # the workers' metrics go to one folder (a fresh one for this run unless configured)
+        import tempfile
+
+        from cds_service.metrics import MULTIPROCESS_ENV, use_multiprocess_dir
+
+        use_multiprocess_dir(os.environ.get(MULTIPROCESS_ENV) or tempfile.mkdtemp(prefix="net-cds-metrics-"))
     problem = _startup_problem(args)
     if problem:
         print(f"net-cds serve: {problem}", file=sys.stderr)
@@ -88,21 +93,19 @@ def serve(args: argparse.Namespace) -> int:
         return 0
     from gunicorn.app.base import BaseApplication
 
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # one fresh metrics folder for this run's workers
-        import tempfile
-
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="net-cds-metrics-")
+    from cds_service import gunicorn_conf
 
     class _Gunicorn(BaseApplication):
         def load_config(self) -> None:
-            self.cfg.set("bind", f"{args.host}:{args.port}")
+            for name, value in vars(gunicorn_conf).items():
+                if name in self.cfg.settings and value is not None or name == "accesslog":
+                    self.cfg.set(name, value)
+            self.cfg.set("bind", [f"{args.host}:{args.port}"])
             self.cfg.set("workers", args.workers)
-            self.cfg.set("accesslog", None)
-            self.cfg.set("timeout", 30)
             self.cfg.set("when_ready", lambda _server: print(f"NET-CDS listening on {url}", flush=True))
 
         def load(self):  # noqa: ANN202
-            from cds_service.wsgi import app  # builds and warms up this worker's app
+            from cds_service.wsgi import app  # logging, the app and its warm-up, as under the Dockerfile
 
             return app
 

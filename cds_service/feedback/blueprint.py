@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 from cds_service import metrics
 from cds_service.feedback.recording import feedback_store
 from cds_service.feedback.schemas import FeedbackRequestSchema, canonical_timestamp
-from cds_service.feedback.store import FeedbackEntry, FeedbackStore
+from cds_service.feedback.store import FeedbackConflict, FeedbackEntry, FeedbackStore
 from cds_service.services.registry import load_services
 from cds_service.web.errors import ServiceError
 from cds_service.web.hooks import read_json_object
@@ -54,6 +54,9 @@ def post_feedback(service_id: str) -> Response:
     stored_entries: list[FeedbackEntry] = []
     try:
         stored, duplicates = store.add_feedback(entries, on_stored=stored_entries.append)
+    except FeedbackConflict as exc:
+        raise ServiceError(409, f"feedback.{exc.index}: feedback for this card and outcomeTimestamp was already "
+                                "stored with different content.", f"feedback.{exc.index}") from exc
     except Exception as exc:
         log.error("feedback not stored in %s: %s", store.location, type(exc).__name__)
         raise ServiceError(503, "Feedback could not be stored; please retry later.") from exc

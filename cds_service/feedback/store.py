@@ -70,6 +70,8 @@ _INSERT_ISSUED = ("INSERT INTO issued_cards (card_uuid, service_id, hook_instanc
 _INSERT_FEEDBACK = ("INSERT INTO feedback (service_id, card_uuid, outcome, outcome_timestamp, accepted_suggestions, "
                     "reason_system, reason_code, reason_display, user_comment, client_iss, received_at) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (card_uuid, outcome_timestamp) DO NOTHING")
+_STORED_CONTENT = ("SELECT outcome, accepted_suggestions, reason_system, reason_code, user_comment FROM feedback "
+                   "WHERE card_uuid = ? AND outcome_timestamp = ?")
 _ISSUED_BY_TOPIC = ("SELECT topic_system, topic_code, MAX(topic_display), COUNT(*) FROM issued_cards "
                     "GROUP BY topic_system, topic_code")
 _OUTCOMES_BY_TOPIC = ("SELECT i.topic_system, i.topic_code, MAX(i.topic_display), f.outcome, COUNT(*), "
@@ -79,6 +81,14 @@ _REASONS_BY_TOPIC = ("SELECT i.topic_system, i.topic_code, f.reason_system, f.re
                      "COUNT(*), SUM(CASE WHEN f.user_comment IS NULL THEN 0 ELSE 1 END) FROM feedback f "
                      "LEFT JOIN issued_cards i ON i.card_uuid = f.card_uuid WHERE f.outcome = 'overridden' "
                      "GROUP BY i.topic_system, i.topic_code, f.reason_system, f.reason_code")
+
+
+class FeedbackConflict(Exception):
+    """Feedback for a card and timestamp already stored with other content (entry `index` of the request)."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(index)
+        self.index = index
 
 
 class FeedbackStore(ABC):
@@ -112,6 +122,11 @@ class FeedbackStore(ABC):
                     db.execute(statement)
             self._ready = True
 
+    def prepare(self) -> None:
+        """Create the tables and open this thread's connection now (the worker warm-up calls it), so
+        that the first hook call does not pay for it."""
+        self._ensure_schema()
+
     def record_issued(self, service_id: str, hook_instance: str, cards: Sequence[IssuedCard]) -> None:
         """Remember the cards of one hook response (a uuid already known is kept as first issued)."""
         if not cards:
@@ -126,21 +141,28 @@ class FeedbackStore(ABC):
 
     def add_feedback(self, entries: Sequence[FeedbackEntry],
                      on_stored: Callable[[FeedbackEntry], None] | None = None) -> tuple[int, int]:
-        """Store the entries; (stored, duplicates). A duplicate has the same card uuid and timestamp.
-        `on_stored` is called, after the commit, with each entry that was new."""
+        """Store the entries; (stored, duplicates). A duplicate has the same card uuid and timestamp and the
+        same content; the same card and timestamp with other content is a FeedbackConflict, and then none of
+        the entries is stored (audit issue 13: it was silently counted as a duplicate). `on_stored` is
+        called, after the commit, with each entry that was new."""
         self._ensure_schema()
         stored = 0
         new: list[FeedbackEntry] = []
         now = utc_now()
         with self._connection(durable=True) as db:
-            for e in entries:
+            for index, e in enumerate(entries):
+                content = (e.outcome, json.dumps(list(e.accepted_suggestions)) if e.accepted_suggestions else None,
+                           e.reason_system, e.reason_code, e.user_comment)
                 cursor = db.execute(self._sql(_INSERT_FEEDBACK), (
-                    e.service_id, e.card_uuid, e.outcome, e.outcome_timestamp,
-                    json.dumps(list(e.accepted_suggestions)) if e.accepted_suggestions else None,
+                    e.service_id, e.card_uuid, e.outcome, e.outcome_timestamp, content[1],
                     e.reason_system, e.reason_code, e.reason_display, e.user_comment, e.client_iss, now))
                 if cursor.rowcount > 0:
                     stored += 1
                     new.append(e)
+                    continue
+                kept = db.execute(self._sql(_STORED_CONTENT), (e.card_uuid, e.outcome_timestamp)).fetchone()
+                if kept is not None and tuple(kept) != content:
+                    raise FeedbackConflict(index)
         for e in new if on_stored else ():
             on_stored(e)
         return stored, len(entries) - stored
@@ -187,11 +209,17 @@ class FeedbackStore(ABC):
         return sorted(topics.values(), key=lambda t: (t["code"] is None, t["system"] or "", t["code"] or ""))
 
 
+QUICK_BUSY_TIMEOUT = 0.2  # seconds a hook call waits for a locked feedback database before skipping bookkeeping
+
+
 class SqliteFeedbackStore(FeedbackStore):
     def __init__(self, path: Path) -> None:
         super().__init__()
         self.path = Path(path)
         self._connections = SqliteConnections(self.path)
+        # Issued-card bookkeeping happens inside hook calls: a locked database may cost it, never the answer's
+        # time (audit issue 13: a locked database delayed hook answers by up to 10 s).
+        self._quick = SqliteConnections(self.path, timeout=QUICK_BUSY_TIMEOUT)
 
     @property
     def location(self) -> str:
@@ -199,7 +227,7 @@ class SqliteFeedbackStore(FeedbackStore):
 
     @contextmanager
     def _connection(self, durable: bool) -> Iterator[sqlite3.Connection]:
-        db = self._connections.get()
+        db = (self._connections if durable else self._quick).get()
         # Feedback is synced to disk on commit; issued-card bookkeeping rides on the WAL (NORMAL).
         db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         with db:  # commits, or rolls back on an exception

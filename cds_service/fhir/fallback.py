@@ -1,4 +1,4 @@
-"""Fallback queries to the EHR's FHIR server (fhirclient over one pooled requests session per server).
+"""Fallback queries to the EHR's FHIR server (fhirclient over one pooled session per server, transport.py).
 
 Used for prefetch keys the EHR did not send (or sent as an OperationOutcome). Every request carries
 the EHR's bearer token, has a timeout, stays on the allowlisted server (paging `next` links
@@ -8,20 +8,26 @@ included) and counts against a per-call budget. Tokens are never logged.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 import requests
 from fhirclient.server import FHIRServer
-from requests.adapters import HTTPAdapter
 
 from cds_service import json_codec
 from cds_service.config import Settings
 from cds_service.fhir.outbound import check_fhir_url, is_under
+from cds_service.fhir.transport import (
+    AnswersTooLarge,
+    CallDeadlinePassed,
+    CallLimits,
+    FhirSession,
+    OffBaseRequest,
+    blocked_address,
+    current_call,
+)
 
 log = logging.getLogger(__name__)
 
@@ -30,100 +36,19 @@ class FetchError(Exception):
     """A fallback query failed; the message names the query, never the token."""
 
 
-MAX_RESPONSE_BYTES = 32 * 1024 * 1024  # one page of FHIR JSON; more is refused, not buffered
-
-
-class _TimeoutSession(requests.Session):
-    """A session whose requests never follow redirects (they could leave the server) and always end in time.
-
-    `timeout` bounds the whole request, not just each socket read: the body is streamed and a server that
-    trickles bytes is cut off at the deadline, so a worker thread is never held longer than that (the
-    response headers themselves are bounded per read only, by requests' read timeout).
-    """
-
-    def __init__(self, base_url: str, timeout: float, pool_size: int) -> None:
-        super().__init__()
-        self.base_url = base_url
-        self.timeout = timeout
-        self.max_redirects = 0
-        _environment_read_once(self)
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(pool_size, 4), max_retries=0)
-        self.mount("http://", adapter)
-        self.mount("https://", adapter)
-
-    def request(self, method, url, **kwargs):  # type: ignore[override]
-        deadline = time.monotonic() + self.timeout
-        kwargs.setdefault("timeout", self.timeout)
-        kwargs["allow_redirects"] = False
-        kwargs["stream"] = True
-        response = super().request(method, url, **kwargs)
-        try:
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in _chunks(response):
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > MAX_RESPONSE_BYTES:
-                    raise requests.exceptions.ContentDecodingError(f"response larger than {MAX_RESPONSE_BYTES} bytes")
-                if time.monotonic() > deadline:
-                    raise requests.exceptions.ReadTimeout(f"response not complete within {self.timeout} s")
-            response._content = b"".join(chunks)  # what requests does when not streaming
-        finally:
-            response.close()
-        return response
-
-
-    def send(self, request: requests.PreparedRequest, **kwargs):  # type: ignore[override]
-        """The last check before the EHR's token goes out: the URL as it will be sent (after requests'
-        own normalisation) lies under this session's FHIR base (audit issue 13, finding 4)."""
-        if not is_under(self.base_url, request.url or ""):
-            raise OffBaseRequest("a URL outside the FHIR base was not requested")
-        return super().send(request, **kwargs)
-
-
-class OffBaseRequest(requests.RequestException):
-    """A request that would have left the FHIR base path; it was not sent."""
-
-
-def _environment_read_once(session: requests.Session) -> None:
-    """Read requests' environment settings once, not on every request (performance, BENCHMARKS.md).
-
-    With `trust_env` on, requests scans the whole environment for proxy variables, looks for a .netrc and
-    re-reads the CA bundle variables on every call: ~0.15 of its ~0.5 ms of CPU per FHIR request, and the
-    fallback's parallel requests queue for that CPU. When no proxy is configured the session takes the CA
-    bundle (REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE) now and stops reading the environment; a .netrc is never
-    used (the EHR's bearer token is the only credential sent). With a proxy configured, requests keeps
-    handling it (and no_proxy) itself.
-    """
-    if any(key.lower().endswith("_proxy") for key in os.environ):
-        return
-    session.trust_env = False
-    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-
-
-def _chunks(response: requests.Response) -> Iterator[bytes]:
-    """The body as it arrives: urllib3 2's read1 returns what is there instead of waiting for a full chunk
-    (iter_content would wait for 64 KiB, byte by trickled byte)."""
-    raw = response.raw
-    if hasattr(raw, "read1"):
-        while chunk := raw.read1(64 * 1024, decode_content=True):
-            yield chunk
-    else:  # urllib3 1.x
-        yield from response.iter_content(1024)
-
-
-_servers: dict[tuple[str, float], FHIRServer] = {}
+_servers: dict[tuple[str, float, bool], FHIRServer] = {}
 _servers_lock = threading.Lock()
 
 
 def _server(base_url: str, settings: Settings) -> FHIRServer:
     """One fhirclient FHIRServer (and so one connection pool) per base URL, reused across requests."""
-    key = (base_url, settings.fhir_timeout)
+    key = (base_url, settings.fhir_timeout, settings.fhir_allow_loopback)
     with _servers_lock:
         server = _servers.get(key)
         if server is None:
             server = FHIRServer(None, base_uri=base_url)
-            server.session = _TimeoutSession(base_url, settings.fhir_timeout, settings.fhir_workers)
+            server.session = FhirSession(base_url, settings.fhir_timeout, settings.fhir_workers,
+                                             settings.fhir_allow_loopback)
             _servers[key] = server
         return server
 
@@ -135,12 +60,15 @@ class FhirFetcher:
     base_url: str
     access_token: str | None
     settings: Settings
+    deadline: float | None = None  # time.monotonic() by which the call's FHIR work stops (None: fhir_total_timeout)
     requests_made: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         check_fhir_url(self.base_url, self.settings)
         self._server = _server(self.base_url, self.settings)
+        deadline = self.deadline if self.deadline is not None else time.monotonic() + self.settings.fhir_total_timeout
+        self.limits = CallLimits(deadline, self.settings.fhir_max_call_bytes, self.settings.fhir_max_resources)
 
     def _count(self) -> None:
         with self._lock:
@@ -151,18 +79,28 @@ class FhirFetcher:
     def _get_json(self, path_or_url: str, what: str, search: bool = False) -> dict:
         if not is_under(self.base_url, urljoin(self._server.base_uri, path_or_url)):
             raise FetchError(f"{what}: a URL outside the FHIR base was not requested")
+        if time.monotonic() > self.limits.deadline:  # the work stops at the deadline, not only the wait for it
+            raise FetchError(f"{what}: not requested, the call's {self.settings.fhir_total_timeout} s for FHIR passed")
         self._count()
         headers = {"Authorization": f"Bearer {self.access_token}"} if self.access_token else {}
         if search:  # a search parameter the server does not know must fail, not be ignored (FHIR R4 §3.1.1.5.6)
             headers["Prefer"] = "handling=strict"
+        current_call.limits = self.limits
         try:
             content = self._server.request_data(path_or_url, headers=headers)
             data = json_codec.loads(content)
+        except AnswersTooLarge as exc:
+            raise FetchError(f"{what}: the FHIR server's {exc}") from exc
+        except CallDeadlinePassed as exc:
+            raise FetchError(f"{what}: {exc}") from exc
         except requests.Timeout as exc:
             raise FetchError(f"{what}: the FHIR server did not answer within {self.settings.fhir_timeout} s") from exc
         except OffBaseRequest as exc:
             raise FetchError(f"{what}: a URL outside the FHIR base was not requested") from exc
         except requests.ConnectionError as exc:
+            blocked = blocked_address(exc)
+            if blocked is not None:
+                raise FetchError(f"{what}: not requested, {blocked}") from exc
             raise FetchError(f"{what}: the FHIR server could not be reached") from exc
         except requests.HTTPError as exc:
             status = exc.response.status_code if exc.response is not None else "?"
@@ -172,6 +110,8 @@ class FhirFetcher:
             status = getattr(getattr(exc, "response", None), "status_code", None)
             detail = f"HTTP {status}" if status else type(exc).__name__
             raise FetchError(f"{what}: the FHIR server request failed ({detail})") from exc
+        finally:
+            current_call.limits = None
         if not isinstance(data, dict):
             raise FetchError(f"{what}: the FHIR server did not return a JSON object")
         return data
@@ -202,15 +142,22 @@ class FhirFetcher:
                 raise FetchError(f"{what}: the FHIR server returned an OperationOutcome")
             if bundle.get("resourceType") != "Bundle":
                 raise FetchError(f"{what}: the FHIR server did not return a Bundle")
-            _check_no_ignored_parameters(bundle, what)
-            for entry in bundle.get("entry") or ():
+            entries, links = bundle.get("entry") or [], bundle.get("link") or []
+            if not isinstance(entries, list) or not isinstance(links, list):
+                raise FetchError(f"{what}: the FHIR server's Bundle has no readable entry or link list")
+            _check_no_ignored_parameters(entries, what)
+            if not self.limits.take_resources(len(entries)):
+                raise FetchError(f"{what}: more than {self.settings.fhir_max_resources} resources for this call")
+            for entry in entries:
                 resource = entry.get("resource") if isinstance(entry, dict) else None
                 if isinstance(resource, dict) and resource.get("resourceType") != "OperationOutcome":
                     resources.append(resource)
-            next_url = next((link.get("url") for link in bundle.get("link") or ()
+            next_url = next((link.get("url") for link in links
                              if isinstance(link, dict) and link.get("relation") == "next"), None)
             if not next_url:
                 return resources
+            if not isinstance(next_url, str):
+                raise FetchError(f"{what}: the FHIR server's paging link is not a URL")
             next_url = urljoin(self._server.base_uri, next_url)
             if not is_under(self.base_url, next_url):
                 raise FetchError(f"{what}: a paging link leaves the FHIR server; not followed")
@@ -230,14 +177,15 @@ def _diagnostics(response: requests.Response, limit: int = 160) -> str:
     return f": {text[:limit]}" if text else ""
 
 
-def _check_no_ignored_parameters(bundle: dict, what: str) -> None:
+def _check_no_ignored_parameters(entries: list, what: str) -> None:
     """A lenient server may drop a search parameter it does not support and say so in an OperationOutcome
     entry (search.mode = outcome). Ignoring `patient` would return every patient's data: fail instead."""
-    for entry in bundle.get("entry") or ():
+    for entry in entries:
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict) or resource.get("resourceType") != "OperationOutcome":
             continue
-        for issue in resource.get("issue") or ():
+        issues = resource.get("issue")
+        for issue in issues if isinstance(issues, list) else ():
             if isinstance(issue, dict) and issue.get("code") == "not-supported":
                 detail = str(issue.get("diagnostics") or "a search parameter was not supported")[:160]
                 raise FetchError(f"{what}: the FHIR server ignored part of the search ({detail})")

@@ -140,7 +140,7 @@ def gather_record(service: CdsService, call: HookCall, settings: Settings) -> Pa
 
     metrics.observe_prefetch_missing(service.id, [q.key for q in to_fetch if q.key not in call.prefetch
                                                   or call.prefetch[q.key].get("resourceType") == "OperationOutcome"])
-    fetcher = _fetcher(call, settings) if to_fetch or call.fhir_server else None
+    fetcher = _fetcher(call, settings, deadline) if to_fetch or call.fhir_server else None
     try:
         if to_fetch:
             _fetch_missing(record, to_fetch, fetcher, call, settings, deadline)
@@ -151,11 +151,11 @@ def gather_record(service: CdsService, call: HookCall, settings: Settings) -> Pa
     return record
 
 
-def _fetcher(call: HookCall, settings: Settings) -> FhirFetcher | Exception:
+def _fetcher(call: HookCall, settings: Settings, deadline: float) -> FhirFetcher | Exception:
     if not call.fhir_server:
         return PreconditionFailed("No prefetch for this data and no fhirServer to query.")
     try:
-        return FhirFetcher(call.fhir_server, call.access_token, settings)
+        return FhirFetcher(call.fhir_server, call.access_token, settings, deadline)
     except OutboundBlocked as exc:
         return PreconditionFailed(str(exc), "fhirServer")
 

@@ -120,3 +120,35 @@ def is_under(base_url: str, url: str) -> bool:
     except OutboundBlocked:
         return False
     return b[:3] == u[:3] and u[3].startswith(b[3])
+
+
+class AddressBlocked(OSError):
+    """A FHIR server's host name resolved to an address the service may not call (DNS rebinding)."""
+
+
+def resolve_checked(host: str, port: int, allow_loopback: bool) -> str:
+    """The address to connect to for an allowlisted `host`, resolved once and checked (audit issue 13: a name
+    on the allowlist could be made to resolve to a metadata, link-local or loopback address).
+
+    Every address the name resolves to must pass: never link-local, metadata, multicast, unspecified or
+    reserved; loopback only when the allowlisted host is itself loopback or `allow_loopback`
+    (NET_CDS_FHIR_ALLOW_LOOPBACK). The connection is then made to the address that was checked, so a second
+    lookup cannot answer differently."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    addresses = [info[4][0] for info in infos]
+    loopback_host = host.rstrip(".").lower() == "localhost" or _is_loopback_literal(host)
+    for text in addresses:
+        address = ipaddress.ip_address(text.split("%")[0])
+        if _is_forbidden_host(str(address)):
+            raise AddressBlocked(f"{host} resolves to an address that is never called")
+        plain = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped else address
+        if plain.is_loopback and not (loopback_host or allow_loopback):
+            raise AddressBlocked(f"{host} resolves to a loopback address (NET_CDS_FHIR_ALLOW_LOOPBACK is off)")
+    if not addresses:
+        raise AddressBlocked(f"{host} does not resolve")
+    return addresses[0]
+
+
+def _is_loopback_literal(host: str) -> bool:
+    address = _address(host)
+    return address is not None and address.is_loopback

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from functools import cache
 
 import orjson
@@ -26,7 +27,8 @@ _cache_lock = threading.Lock()
 
 
 @cache
-def _model(resource_type: str):  # noqa: ANN202
+def model_class(resource_type: str):  # noqa: ANN202
+    """The R4B model class of a resource type (None if unknown); importing one costs tens of ms, once."""
     try:
         return get_fhir_model_class(resource_type)
     except (KeyError, ValueError, AttributeError):
@@ -80,8 +82,15 @@ def _deeper_than(value: object, limit: int) -> bool:
     return False
 
 
+def load_models_for(resources: Iterable[dict]) -> None:
+    """Validate `resources` without caching the outcomes: loads their model classes and the element
+    classes their fields use (fhir.resources imports those on first use), as the worker warm-up needs."""
+    for resource in resources:
+        _strict_errors(resource)
+
+
 def _strict_errors(resource: dict) -> str | None:
-    model = _model(str(resource.get("resourceType")))
+    model = model_class(str(resource.get("resourceType")))
     if model is None:
         return f"unknown resourceType {resource.get('resourceType')!r}"
     try:

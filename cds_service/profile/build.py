@@ -11,14 +11,14 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
+from cds_service.bounded_cache import text_cache
 from cds_service.fhir.record import PatientRecord
 from cds_service.profile import conditions as cond
-from cds_service.profile import disease, eligibility, imaging, labs, medications, pathology
+from cds_service.profile import disease, eligibility, glucose, imaging, labs, medications, men1, pathology
 from cds_service.profile.codes import Entry, codings, index
-from cds_service.profile.fhirread import as_dict, as_list, as_str, parse_date, reference_of, status_code, text_of
+from cds_service.profile.fhirread import as_dict, as_list, parse_date, reference_of, status_code, text_of
 from cds_service.profile.model import (
     DataQualityNote,
     DraftOrder,
@@ -27,6 +27,7 @@ from cds_service.profile.model import (
     PatientProfile,
     Source,
     SstrStudy,
+    SuspectedDiagnosis,
 )
 
 IGNORED_OBSERVATION_STATUS = frozenset({"entered-in-error", "cancelled"})
@@ -50,7 +51,9 @@ class Collected:
     performance: list[labs.PerformanceReading] = field(default_factory=list)
     findings: dict[str, list[disease.Finding]] = field(default_factory=dict)
     resections: list[Source] = field(default_factory=list)
-    men1_family: list[Source] = field(default_factory=list)
+    men1_family: list[tuple[Source, bool | None]] = field(default_factory=list)  # (source, first degree?)
+    germline: list[men1.GermlineResult] = field(default_factory=list)  # MEN1 germline tests
+    unknown_medications: list[Source] = field(default_factory=list)  # drug not identifiable (section 2)
     notes: list[DataQualityNote] = field(default_factory=list)
 
     def note(self, message: str, reference: str | None = None, field_name: str | None = None) -> None:
@@ -60,7 +63,7 @@ class Collected:
 Handler = Callable[[dict[str, Any], PatientRecord, Collected, date], None]
 
 
-@lru_cache(maxsize=4096)
+@text_cache(maxsize=4096)
 def _observation_text_kind(text: str) -> str | None:
     """For an Observation with no known code: 'sstr', 'mitoses', 'ki67-lookalike' or None (cached by text)."""
     if not text:
@@ -73,6 +76,8 @@ def _observation_text_kind(text: str) -> str | None:
         return "mitoses"
     if obs.text("ki67_lookalike_text", text) is not None:
         return "ki67-lookalike"
+    if obs.text("germline_gene_text", text) is not None:
+        return "germline"
     return None
 
 
@@ -123,6 +128,14 @@ def _uncoded_observation(resource: dict[str, Any], record: PatientRecord, c: Col
         c.note("mitotic count recognised by text (no known code)", reference_of(resource), "mitotic_count")
     elif kind == "ki67-lookalike":
         c.note("looks like Ki-67 but is not coded LOINC 29593-1: not used", reference_of(resource), "ki67_percent")
+    elif kind == "germline":
+        _germline(resource, c)
+
+
+def _germline(resource: dict[str, Any], c: Collected) -> None:
+    test = men1.read_germline(resource)
+    if test is not None:
+        c.germline.append(test)
 
 
 def _coded_observation(resource: dict[str, Any], record: PatientRecord, c: Collected, entry: Entry,
@@ -147,6 +160,8 @@ def _coded_observation(resource: dict[str, Any], record: PatientRecord, c: Colle
             c.sstr.append(study)
     elif kind == "performance":
         c.performance.append(labs.read_performance(resource, entry))
+    elif kind == "germline":
+        _germline(resource, c)
 
 
 def _condition(resource: dict[str, Any], record: PatientRecord, c: Collected, today: date) -> None:
@@ -175,6 +190,11 @@ def _procedure(resource: dict[str, Any], record: PatientRecord, c: Collected, to
 
 def _medication(resource: dict[str, Any], record: PatientRecord, c: Collected, today: date) -> None:
     events = medications.read_medication(record, resource, today)
+    if not events:
+        unreadable = medications.unreadable_medication_note(record, resource)
+        if unreadable is not None:
+            c.note(unreadable, reference_of(resource), "therapies")
+            c.unknown_medications.append(medications.source_of(resource, "medication not identifiable"))
     c.events.extend(events)
     for note in dict.fromkeys(n for e in events for n in e.notes):  # de-duplicated, first-seen order (not hash order)
         c.note(note, reference_of(resource), "therapies")
@@ -187,21 +207,24 @@ def _service_request(resource: dict[str, Any], record: PatientRecord, c: Collect
 
 
 def _family_history(resource: dict[str, Any], record: PatientRecord, c: Collected, today: date) -> None:
-    if status_code(resource.get("status")) == "entered-in-error":
+    found = men1.read_family_history(resource)
+    if found is not None:
+        c.men1_family.append(found)
+
+
+def _report(resource: dict[str, Any], record: PatientRecord, c: Collected, today: date) -> None:
+    """A DiagnosticReport: a MEN1 germline test (X-6), else perhaps SSTR imaging."""
+    test = men1.read_germline(resource)
+    if test is not None:
+        c.germline.append(test)
         return
-    conditions = index("conditions")
-    for item in as_list(resource.get("condition")):
-        code = as_dict(item).get("code")
-        if conditions.first(codings(code), "men1") or conditions.text("men1", text_of(code)):
-            relation = text_of(resource.get("relationship")) or "relative"
-            c.men1_family.append(Source(reference_of(resource), as_str(resource.get("date")), f"MEN1 in {relation}"))
-            return
+    _imaging(resource, record, c, today)
 
 
 _HANDLERS: dict[str, Handler] = {
     "Observation": _observation,
     "Condition": _condition,
-    "DiagnosticReport": _imaging,
+    "DiagnosticReport": _report,
     "ImagingStudy": _imaging,
     "Procedure": _procedure,
     "MedicationStatement": _medication,
@@ -254,6 +277,7 @@ def _derive(p: PatientProfile, record: PatientRecord, c: Collected, today: date)
     p.sstr_status, p.sstr_modality, p.sstr_studies = imaging.sstr_status(c.sstr)
 
     p.therapies = medications.exposures(c.events, today)
+    p.unknown_medications = tuple(c.unknown_medications)
     p.line_of_therapy = medications.line_of_therapy(p.therapies)
 
     p.labs = {name: labs.newest_first(labs.read_newest(resources, name)) for name, resources in c.labs.items()}
@@ -262,6 +286,11 @@ def _derive(p: PatientProfile, record: PatientRecord, c: Collected, today: date)
             if r.problem:
                 p.notes.append(DataQualityNote(f"{r.source.reference}: {r.name} {r.problem}; not used.",
                                                r.source.reference, f"labs.{r.name}"))
+    if any(r.interpretation in ("H", "HH") for r in p.labs.get("calcium", ())):
+        p.men1_features = tuple(sorted({*p.men1_features, "hypercalcemia"}))
+    p.lowest_recent_glucose, p.glucose_low, glucose_notes = glucose.glucose_facts(p.labs.get("glucose", ()), today)
+    for message, ref in glucose_notes:
+        p.notes.append(DataQualityNote(message, ref, "glucose_low"))
     p.renal_function = labs.renal_fact(p.labs.get("crcl", ()), p.labs.get("egfr", ()), today)
     p.performance_kps, p.performance_ecog = labs.performance_facts(c.performance, today)
     for r in c.performance:
@@ -279,7 +308,7 @@ def _derive(p: PatientProfile, record: PatientRecord, c: Collected, today: date)
     p.symptoms_observed = disease.latest_fact(c.findings.get("symptomatic", []))
     p.symptomatic = _symptomatic(p.symptoms_observed, p.functional_syndrome)
 
-    mets = [h.source for h in c.conditions if h.metastases]
+    mets = [h.source for h in _confirmed(c) if h.metastases]
     resections = [r for r in c.resections if disease.resection_counts(r, p.primary_site.value)]
     p.stage = disease.stage_fact(mets, resections, remission)
     if p.stage.value == "resected" and mets:
@@ -321,50 +350,98 @@ def _age(record: PatientRecord, today: date) -> Fact[int]:
     return Fact(years, "years", birth, (Source(reference_of(patient), birth, "birthDate"),), notes)
 
 
+def _confirmed(c: Collected) -> list[cond.ConditionHit]:
+    """The Condition hits that may set profile fields: not provisional, differential or unconfirmed."""
+    return [h for h in c.conditions if h.suspected is None]
+
+
 def _disease(p: PatientProfile, c: Collected) -> None:
-    """NEN status, scope, primary site, syndromes, metastases, MEN1 from the Condition hits."""
-    nen = [h for h in c.conditions if h.nen]
-    in_scope = [h for h in nen if not h.out_of_scope]
-    relevant = in_scope or nen
-    p.in_scope = bool(in_scope)
-    if any(h.current for h in relevant):
+    """NEN status, scope, primary site, syndromes, metastases, MEN1 from the confirmed Condition hits.
+
+    Section 1: scope and primary site come from PRIMARY NEN Conditions only, whatever their clinical
+    status (a primary in remission still names the site of a recurrence); a secondary-only code (C7B.*)
+    never sets scope or site. Without any primary NEN Condition, a secondary NEN means "unknown primary".
+    A primary whose Conditions are all history is current disease again when a metastasis is current.
+    """
+    confirmed = _confirmed(c)
+    _suspected(p, c)
+    primaries = [h for h in confirmed if h.nen and h.primary]
+    in_scope = [h for h in primaries if not h.out_of_scope]
+    relevant = (in_scope or primaries) if primaries else [h for h in confirmed if h.nen]
+    p.in_scope = bool(in_scope) if primaries else bool(relevant)
+    current_metastasis = any(h.metastases and h.current for h in confirmed)
+    if any(h.current for h in relevant) or (relevant and current_metastasis):
         p.nen_status = "active"
+        if relevant and not any(h.current for h in relevant):
+            p.notes.append(DataQualityNote("primary NEN recorded as history, with a current metastasis: "
+                                           "read as current disease (recurrence)", relevant[0].source.reference,
+                                           "primary_site"))
     elif relevant:
         p.nen_status = "history"
     focus = [h for h in relevant if h.current] or relevant
-    for h in nen:
-        for n in h.notes:
-            p.notes.append(DataQualityNote(n, h.source.reference, "primary_site"))
+    for h in c.conditions:
+        if h.nen:
+            for n in h.notes:
+                p.notes.append(DataQualityNote(n, h.source.reference, "primary_site"))
     sited = sorted((h for h in focus if h.site and h.site != "unknown"), key=lambda h: h.day or date.min, reverse=True)
+    if not sited and focus is not relevant:  # current primaries say no site: a history primary may
+        sited = sorted((h for h in relevant if h.site and h.site != "unknown"), key=lambda h: h.day or date.min,
+                       reverse=True)
     if sited:
         chosen = sited[0]
         groups = {cond.site_group(h.site) for h in sited}
         notes = (f"conflicting sites ({', '.join(sorted({str(h.site) for h in sited}))}): the latest is used",) \
             if len(groups) > 1 else ()
+        if not chosen.current:
+            notes += ("site from a primary NEN recorded as history (remission/resolved)",)
         p.primary_site = Fact(chosen.site, None, chosen.source.date, tuple(h.source for h in sited), notes)
         p.site_group = cond.site_group(chosen.site)  # type: ignore[assignment]
     elif focus:
-        p.primary_site = Fact(None, None, None, tuple(h.source for h in focus), ("primary site not coded",))
-    if nen and not in_scope:
+        why = "primary site not coded" if primaries else "no primary NEN Condition: unknown primary"
+        p.primary_site = Fact(None, None, None, tuple(h.source for h in focus), (why,))
+    if primaries and not in_scope:
         p.site_group = "out-of-scope"
     p.multifocal = Fact(True, None, None, tuple(h.source for h in in_scope if h.multifocal)) \
         if any(h.multifocal for h in in_scope) else Fact(None)
     _syndromes(p, c)
     _metastases(p, c)
-    men1 = [h.source for h in c.conditions if h.men1]
-    p.men1 = Fact(True, None, men1[0].date, tuple(men1)) if men1 else Fact(None, notes=("no MEN1 diagnosis coded",))
+    diagnosed = [h.source for h in confirmed if h.men1]
+    p.men1 = Fact(True, None, diagnosed[0].date, tuple(diagnosed)) if diagnosed \
+        else Fact(None, notes=("no MEN1 diagnosis coded",))
     if c.men1_family:
-        p.men1_family_history = Fact(True, None, c.men1_family[0].date, tuple(c.men1_family))
-    features = {f for h in c.conditions for f in h.features}
-    if any(r.interpretation in ("H", "HH") for r in p.labs.get("calcium", ())):
-        features.add("hypercalcemia")
-    p.men1_features = tuple(sorted(features))
+        p.men1_family_history = Fact(True, None, c.men1_family[0][0].date, tuple(s for s, _ in c.men1_family))
+    p.men1_status = men1.men1_status(tuple(diagnosed), c.men1_family, c.germline)
+    p.men1_features = tuple(sorted({f for h in confirmed for f in h.features}))
+
+
+def _suspected(p: PatientProfile, c: Collected) -> None:
+    """Every suspected diagnosis, by what it would have said (section 2; invariant 8)."""
+    found: list[SuspectedDiagnosis] = []
+    for h in c.conditions:
+        if h.suspected is None:
+            continue
+        said: list[str] = []
+        if h.nen and h.primary:
+            said.append("nen")
+        if any(d == "NEC" for d, _why in h.differentiation):
+            said.append("nec")
+        said += [syndrome for syndrome, _requires, _why in h.syndromes]
+        if h.men1:
+            said.append("men1")
+        if h.metastases:
+            said.append("metastasis")
+        for diagnosis in dict.fromkeys(said):
+            found.append(SuspectedDiagnosis(diagnosis, h.suspected, h.source))  # type: ignore[arg-type]
+        p.notes.append(DataQualityNote(f"{h.source.label or 'diagnosis'} is {h.suspected}: not used as a "
+                                       "confirmed diagnosis", h.source.reference, "suspected"))
+    p.suspected = tuple(found)
 
 
 def _syndromes(p: PatientProfile, c: Collected) -> None:
-    pnet = p.site_group == "pancreas" or any(cond.site_group(h.site) == "pancreas" for h in c.conditions if h.nen)
+    confirmed = _confirmed(c)
+    pnet = p.site_group == "pancreas" or any(cond.site_group(h.site) == "pancreas" for h in confirmed if h.nen)
     found: dict[str, list[Source]] = {}
-    for h in c.conditions:
+    for h in confirmed:
         for syndrome, requires, _why in h.syndromes:
             if requires == "pnet" and not pnet:
                 p.notes.append(DataQualityNote(f"{syndrome} code without a pancreatic NEN: not counted",
@@ -388,7 +465,7 @@ def _syndromes(p: PatientProfile, c: Collected) -> None:
 
 
 def _metastases(p: PatientProfile, c: Collected) -> None:
-    hits = [h for h in c.conditions if h.metastases]
+    hits = [h for h in _confirmed(c) if h.metastases]
     if not hits:
         return
     sites = sorted({s for h in hits for s in h.metastases})
@@ -403,7 +480,8 @@ def _metastases(p: PatientProfile, c: Collected) -> None:
 
 
 def _differentiation_evidence(p: PatientProfile, c: Collected) -> list[pathology.Evidence]:
-    nen = [h for h in c.conditions if h.nen and not h.out_of_scope]
+    confirmed = [h for h in _confirmed(c) if h.nen and not h.out_of_scope]
+    nen = [h for h in confirmed if h.primary] or confirmed
     focus = [h for h in nen if h.current] or nen
     evidence = [pathology.Evidence(d, why, h.source) for h in focus for d, why in h.differentiation]  # type: ignore[arg-type]
     evidence += c.morphology
@@ -424,7 +502,7 @@ def _symptomatic(explicit: Fact[Any], syndrome: Fact[FunctionalSyndrome]) -> Fac
 
 
 def _comorbidities(p: PatientProfile, c: Collected) -> None:
-    p.comorbidities = cond.comorbidity_facts(c.conditions)
+    p.comorbidities = cond.comorbidity_facts(_confirmed(c))
     hba1c = p.latest_lab("hba1c")
     if p.comorbidities["diabetes"].value is None and hba1c and hba1c.value is not None and hba1c.value >= 6.5 \
             and (hba1c.unit or "%").strip() in ("%", "{percent}"):

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from cds_service.bounded_cache import text_cache
 from cds_service.profile.fhirread import as_dict, as_list, as_str
 
 # mappings/ lives in the data folder (NET_CDS_DATA_DIR, default the checkout; see cds_service/config.py).
@@ -197,12 +198,12 @@ def system_key(system: object) -> str | None:
     return _system_key(system)
 
 
-@lru_cache(maxsize=4096)
+@text_cache(maxsize=4096)
 def _system_key(system: str) -> str | None:
     return _systems()[0].get(_canonical_spelling(system))
 
 
-@lru_cache(maxsize=16384)
+@text_cache(maxsize=16384)
 def normalize_code(key: str | None, code: str) -> str:
     """A code in the comparison form of its system (ICD-10 without dots, ICD-O-3 as 8240/3, ...)."""
     code = code.strip()

@@ -19,6 +19,9 @@ from cds_service.profile.model import Fact, Source
 CURRENT = frozenset({"active", "recurrence", "relapse"})
 HISTORY = frozenset({"remission", "inactive", "resolved"})
 IGNORED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
+# Section 2: provisional, differential and unconfirmed diagnoses are suspected. They are read (so the rules
+# can name them) but never set nen_present, NEC, a functional syndrome, MEN1, a metastasis or a comorbidity.
+SUSPECTED_VERIFICATION = frozenset({"provisional", "differential", "unconfirmed"})
 _MULTIFOCAL_RE = re.compile(r"multifocal|multiple (tumou?rs|lesions|p?nets?|neuroendocrine)")
 COMORBIDITIES = ("diabetes", "lung-disease", "hypertension", "cardiovascular", "bleeding-disorder", "ckd",
                  "atrophic-gastritis")
@@ -33,6 +36,8 @@ class ConditionHit:
     current: bool
     text: str
     nen: bool = False
+    primary: bool = False  # a primary NEN code or text (C7B.* alone is secondary: never scope or site)
+    suspected: str | None = None  # provisional / differential / unconfirmed (section 2)
     site: str | None = None  # specific site, or None when unknown
     site_from_code: bool = False
     out_of_scope: bool = False
@@ -64,8 +69,7 @@ def read_condition(resource: dict[str, Any]) -> ConditionHit | None:
         current = True
         if clinical is not None:
             notes.append(f"unknown clinicalStatus '{clinical}': read as current")
-    if verification in ("provisional", "differential", "unconfirmed"):
-        notes.append(f"verificationStatus {verification}")
+    suspected = verification if verification in SUSPECTED_VERIFICATION else None
 
     conditions = index("conditions")
     code = resource.get("code")
@@ -73,7 +77,7 @@ def read_condition(resource: dict[str, Any]) -> ConditionHit | None:
     entries = conditions.match(codes)
     text = text_of(code)
     label = display_of(code) or (codes[0][1] if codes else "")
-    hit = ConditionHit(source_of(resource, label[:80]), None, current, text, notes=notes)
+    hit = ConditionHit(source_of(resource, label[:80]), None, current, text, notes=notes, suspected=suspected)
     hit.day = parse_date(hit.source.date)
 
     _read_nen(hit, entries, text, resource)
@@ -100,6 +104,7 @@ def _read_nen(hit: ConditionHit, entries: list[Entry], text: str, resource: dict
     if not (nen or secondary or rule):
         return
     hit.nen = True
+    hit.primary = bool(nen or rule)
     for e in nen:
         site = e.get("site")
         if site and site != "unknown":

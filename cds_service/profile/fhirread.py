@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from functools import lru_cache
 from math import isfinite
 from typing import Any
 
+from cds_service.bounded_cache import text_cache
 from cds_service.profile.model import Source
 
 _NUMBER_RE = re.compile(r"^\s*[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?\s*$")
@@ -77,7 +77,7 @@ def parse_date(value: object) -> date | None:
     return _parse_date(value)
 
 
-@lru_cache(maxsize=8192)
+@text_cache(maxsize=8192, max_chars=64)
 def _parse_date(value: str) -> date | None:
     try:
         if len(value) >= 10 and value[4] == "-" and value[7] == "-":

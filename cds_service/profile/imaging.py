@@ -28,13 +28,34 @@ _CONCLUSION_MODALITY_HINT = re.compile(r"\bpet\b|scintigra|spect|nuclear|scan", 
 
 
 def modality_of(text: str, codes: list[tuple[str | None, str, str | None]]) -> str | None:
-    """sstr-pet, srs, ihc, unknown (SSTR, tracer not named), not-imaging (PRRT), or None (not SSTR)."""
+    """sstr-pet, srs, ihc, unknown (SSTR, tracer not named), not-imaging (PRRT), or None (not SSTR).
+
+    A record whose text names PRRT is still diagnostic imaging when it names a diagnostic tracer or PET
+    ("Ga-68 DOTATATE PET for PRRT eligibility"), or a scan and is not a therapy record (section 2, v2)."""
     imaging = index("imaging")
     entry = imaging.first(codes, "sstr_modality")
     if entry is not None:
         return str(entry.get("modality"))
-    rule = imaging.text("sstr_modality", text)
-    return str(rule.get("modality")) if rule is not None else None
+    rules = imaging.texts("sstr_modality", text)
+    if not rules:
+        return None
+    first = str(rules[0].get("modality"))
+    if first == "not-imaging" and is_diagnostic_imaging(text):
+        imaging_rules = [str(r.get("modality")) for r in rules if r.get("modality") != "not-imaging"]
+        return imaging_rules[0] if imaging_rules else "unknown"
+    return first
+
+
+def is_diagnostic_imaging(text: str) -> bool:
+    """Diagnostic SSTR imaging by its words, even when PRRT is named: a tracer or PET word always; a
+    scan word unless the record is a therapy record (post-therapy SPECT, a Lutathera dose)."""
+    if not text:
+        return False
+    imaging = index("imaging")
+    strengths = {str(r.get("strength")) for r in imaging.texts("sstr_diagnostic_text", text)}
+    if "strong" in strengths:
+        return True
+    return "weak" in strengths and imaging.text("sstr_therapy_record_text", text) is None
 
 
 def _result_from_concepts(values: Any) -> str | None:
@@ -197,8 +218,16 @@ def sstr_status(studies: list[SstrStudy]) -> tuple[Fact[SstrStatus], SstrModalit
                          (f"{_MODALITY_LABEL[modality]} on record without a readable result", *latest.notes)),
                     modality, ordered)  # type: ignore[return-value]
         chosen = with_result[0]
-        if of_kind[0] is not chosen:
-            notes.append(f"a later {_MODALITY_LABEL[modality]} ({of_kind[0].date}) has no readable result")
+        latest = of_kind[0]
+        if latest is not chosen and _day(latest) > _day(chosen):
+            # X-2b: the latest study's result cannot be read, so the current status is unknown; the
+            # earlier result is kept in the notes, never presented as current (invariant 5).
+            return (Fact("unknown", None, latest.date, (latest.source,),
+                         (f"{_MODALITY_LABEL[modality]} on record without a readable result",
+                          f"an earlier {_MODALITY_LABEL[modality]} ({chosen.date}) was {chosen.result}",
+                          *latest.notes)), modality, ordered)  # type: ignore[return-value]
+        if latest is not chosen:
+            notes.append(f"another {_MODALITY_LABEL[modality]} of the same date has no readable result")
         if modality == "sstr-pet" and any(s.modality == "srs" for s in ordered):
             notes.append("SSTR-PET wins over SRS")
         status: SstrStatus = "positive" if chosen.result == "positive" else "negative"

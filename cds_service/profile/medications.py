@@ -29,6 +29,7 @@ from cds_service.profile.fhirread import (
     text_of,
     to_float,
 )
+from cds_service.profile.imaging import is_diagnostic_imaging
 from cds_service.profile.model import DraftOrder, Fact, LineOfTherapy, Source, TherapyClass, TherapyExposure
 
 NEVER = frozenset({"entered-in-error", "cancelled", "not-taken", "not-done", "draft", "revoked"})
@@ -91,10 +92,20 @@ def medication_classes(record: PatientRecord, resource: dict[str, Any],
         classes = {str(r.get("therapy")) for r in meds.texts("medication", text)}
         if classes:
             notes.append("medication class matched by name")
-    if concept_field == "code" and not classes and index("medications").text("prrt_procedure", text):
+    if concept_field == "code" and not classes and index("medications").text("prrt_procedure", text) \
+            and not is_diagnostic_imaging(text):  # "Ga-68 DOTATATE PET for PRRT eligibility" is imaging
         classes = {"prrt"}
+    if "prrt" in classes and not codes_say_prrt(meds, codes) and is_diagnostic_imaging(text):
+        classes.discard("prrt")
+        notes.append("names PRRT but is diagnostic SSTR imaging: not a PRRT record")
     display = display_of(*concepts, *extra_text) or (codes[0][2] or codes[0][1] if codes else "")
     return classes, display, notes
+
+
+def codes_say_prrt(meds: Any, codes: list[tuple[str | None, str, str | None]]) -> bool:
+    """A PRRT drug or procedure code (RxNorm, HCPCS A9513, ATC): a therapy record whatever its text."""
+    return any(e.get("therapy") == "prrt" for e in meds.match(codes, "medication")) or \
+        meds.first(codes, "prrt_procedure") is not None
 
 
 def _period(resource: dict[str, Any], *fields: str) -> tuple[str | None, str | None]:
@@ -121,8 +132,30 @@ def _timing_bounds(request: dict[str, Any]) -> tuple[str | None, str | None, lis
     return start, end, events
 
 
+def unreadable_medication_note(record: PatientRecord, resource: dict[str, Any]) -> str | None:
+    """Section 2 (v2): a medication record whose drug cannot be known (an unresolvable medicationReference,
+    or no medication at all) is never dropped silently, even without display text: a therapy may be missing."""
+    if status_code(resource.get("status")) in NEVER:
+        return None
+    if "medicationReference" in resource:
+        if resolve_medication(record, resource) is not None:
+            return None
+        ref = as_dict(resource.get("medicationReference"))
+        shown = as_str(ref.get("display"))
+        return (f"medicationReference {as_str(ref.get('reference')) or '(no reference)'}"
+                f"{f' ({shown})' if shown else ''} could not be resolved: the drug is unknown, so a therapy "
+                "may be missing from the profile")
+    if "medicationCodeableConcept" not in resource:
+        return "medication record without a medication: the drug is unknown, so a therapy may be missing"
+    return None
+
+
 def read_medication(record: PatientRecord, resource: dict[str, Any], today: date) -> list[TherapyEvent]:
-    """TherapyEvents from a MedicationStatement, MedicationRequest or MedicationAdministration."""
+    """TherapyEvents from a MedicationStatement, MedicationRequest or MedicationAdministration.
+
+    All three are read alike (section 2, v2): a long-acting SSA dose (given in clinic, or an order with a
+    dosing interval) is active from the dose until its interval has passed, whichever resource records it.
+    """
     rtype = resource.get("resourceType")
     status = status_code(resource.get("status"))
     if status in NEVER:
@@ -155,13 +188,67 @@ def read_medication(record: PatientRecord, resource: dict[str, Any], today: date
         start, end = _period(resource, "effectivePeriod")
         start = start or first_date(resource, "effectiveDateTime", "occurenceDateTime")
         active = status == "in-progress"
-    if status in (None, "unknown", "on-hold"):
+        if status in (None, "unknown"):
+            notes.append(f"administration status {status or 'missing'}: read as given")
+    if status in (None, "unknown", "on-hold") and rtype != "MedicationAdministration":
         notes.append(f"status {status or 'missing'}: counted as an exposure, not as active")
     if active and end and (parse_date(end) or date.max) < today:
         active = False
         notes.append(f"status active but ended {end}")
+    if "ssa" in classes and not active and status not in ("stopped", "on-hold") \
+            and _long_acting(record, resource, display):
+        depot = _depot_active(record, resource, rtype, start, end, today)
+        if depot is not None:
+            active, end, note = depot
+            notes.append(note)
     return [TherapyEvent(c, source, True, active, start, end, administration=rtype == "MedicationAdministration",
                          notes=list(notes)) for c in classes]  # type: ignore[arg-type]
+
+
+DEPOT_DEFAULT_DAYS = 28
+DEPOT_MAX_DAYS = 56
+
+
+def _depot_active(record: PatientRecord, resource: dict[str, Any], rtype: Any, start: str | None,
+                  end: str | None, today: date) -> tuple[bool, str | None, str] | None:
+    """(active, end, note) for one long-acting SSA dose: active from the dose until its interval has passed
+    (28 days when none is recorded, the recorded interval up to 56 days); None when it is not a dose."""
+    if rtype == "MedicationRequest":
+        _, _, events = _timing_bounds(resource)
+        dose = max(events, key=lambda d: parse_date(d) or date.min) if events else start
+    elif end and rtype == "MedicationStatement":
+        return None  # a statement with an end date says when it ended
+    else:
+        dose = start
+    given = parse_date(dose)
+    if given is None:
+        return None
+    interval = _interval_days(record, resource)
+    days = round(min(interval or DEPOT_DEFAULT_DAYS, DEPOT_MAX_DAYS))
+    until = date.fromordinal(given.toordinal() + days)
+    why = f"{days}-day interval" + ("" if interval else " (none recorded: 28 days)")
+    if given <= today <= until:
+        return True, None, f"long-acting SSA dose {dose}: active until {until.isoformat()} ({why})"
+    return False, until.isoformat(), f"long-acting SSA dose {dose}: interval passed on {until.isoformat()} ({why})"
+
+
+def _interval_days(record: PatientRecord, resource: dict[str, Any]) -> float | None:
+    """Days between doses from the record's own timing, or from the request an administration fulfils."""
+    sources = [resource]
+    request = as_str(as_dict(resource.get("request")).get("reference"))
+    if request and isinstance(record.get(request), dict):
+        sources.append(record.get(request))  # type: ignore[arg-type]
+    for r in sources:
+        for dose in as_list(r.get("dosageInstruction")) + as_list(r.get("dosage")):
+            repeat = as_dict(as_dict(as_dict(dose).get("timing")).get("repeat"))
+            period, _ = to_float(repeat.get("period"))
+            freq, _ = to_float(repeat.get("frequency"))
+            unit = as_str(repeat.get("periodUnit"))
+            if period and unit in _UNIT_DAYS:
+                days = period * _UNIT_DAYS[unit] / (freq or 1.0)
+                if days >= 7:
+                    return days
+    return None
 
 
 def read_prrt_procedure(record: PatientRecord, resource: dict[str, Any]) -> TherapyEvent | None:
@@ -171,8 +258,9 @@ def read_prrt_procedure(record: PatientRecord, resource: dict[str, Any]) -> Ther
         return None
     meds = index("medications")
     text = text_of(resource.get("code"))
-    if meds.first_of(resource.get("code"), "prrt_procedure") is None and meds.text("prrt_procedure", text) is None:
-        return None
+    if meds.first_of(resource.get("code"), "prrt_procedure") is None and (
+            meds.text("prrt_procedure", text) is None or is_diagnostic_imaging(text)):
+        return None  # not PRRT, or SSTR imaging that names PRRT (e.g. "PET for PRRT eligibility")
     start, end = _period(resource, "performedPeriod")
     when = start or first_date(resource, "performedDateTime", "occurrenceDateTime")
     source = source_of(resource, "PRRT administration", when)
@@ -323,7 +411,8 @@ def _long_acting(record: PatientRecord, resource: dict[str, Any], display: str) 
     """LAR, depot, autogel, extended release, lanreotide (all depot), a Medication form, or dosed q2wk+."""
     med = resolve_medication(record, resource) or {}
     text = " | ".join([display, text_of(resource.get("medicationCodeableConcept"), med.get("code"), med.get("form")),
-                       *(as_str(as_dict(d).get("text")) or "" for d in as_list(resource.get("dosageInstruction")))])
+                       *(as_str(as_dict(d).get("text")) or "" for d in as_list(resource.get("dosageInstruction"))),
+                       as_str(as_dict(resource.get("dosage")).get("text")) or ""])  # MedicationAdministration
     if index("medications").text("ssa_long_acting_text", text):
         return True
     for dose in as_list(resource.get("dosageInstruction")):

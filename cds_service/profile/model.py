@@ -33,6 +33,8 @@ TherapyClass = Literal[
     "streptozocin", "platinum-etoposide", "telotristat", "ppi", "diazoxide",
 ]
 CriterionResult = Literal["pass", "fail", "unknown"]
+Men1Status = Literal["diagnosed", "family-history", "tested-negative", "unknown"]
+Verification = Literal["provisional", "differential", "unconfirmed"]
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,19 @@ class SstrStudy:
 
 
 @dataclass(frozen=True)
+class SuspectedDiagnosis:
+    """A diagnosis recorded as provisional, differential or unconfirmed (section 2, verification status).
+
+    It never sets a profile field by itself; rules that would depend on it turn conditional and name it
+    (invariant 8). `diagnosis` is what the Condition would have said if confirmed: "nen", "nec", a
+    functional syndrome ("gastrinoma", "insulinoma", ...), "men1" or "metastasis"."""
+
+    diagnosis: str
+    verification: Verification
+    source: Source
+
+
+@dataclass(frozen=True)
 class DraftOrder:
     """One order from order-sign's context.draftOrders, classified."""
 
@@ -200,16 +215,32 @@ class PatientProfile:
     sstr_studies: tuple[SstrStudy, ...] = ()  # every SSTR study read, newest first
     performance_ecog: Fact[int] = field(default_factory=Fact)  # ECOG as recorded (performance_kps maps it)
     men1_family_history: Fact[bool] = field(default_factory=Fact)  # FamilyMemberHistory with MEN1
+    # Decision model v2 (section 2), added by the profile builder:
+    # men1 row: diagnosed (confirmed Condition or pathogenic germline variant), family-history (a
+    # first-degree relative with MEN1), tested-negative (germline test without a pathogenic variant), unknown.
+    men1_status: Fact[Men1Status] = field(default_factory=lambda: Fact("unknown"))
     # glucose_low row: the lowest glucose within 30 days, in mg/dL (mmol/L converted, noted), with its
     # source; glucose_low is True when it is < 54 mg/dL (3.0 mmol/L, ADA level 2), False when glucose was
     # measured in those 30 days and none was that low, unknown when none was measured.
     lowest_recent_glucose: Fact[float] = field(default_factory=Fact)
     glucose_low: Fact[bool] = field(default_factory=Fact)
+    # Verification status (section 2): every provisional / differential / unconfirmed diagnosis read.
+    suspected: tuple[SuspectedDiagnosis, ...] = ()
+    # Medication records whose drug cannot be known (unresolvable medicationReference, no medication):
+    # never silent (section 2); therapy cards list them under Missing data.
+    unknown_medications: tuple[Source, ...] = ()
 
     @property
     def has_sstr_imaging(self) -> bool:
         """An SSTR-PET or SRS study is on record (IHC is not imaging), whatever its result."""
         return any(s.modality in ("sstr-pet", "srs") for s in self.sstr_studies)
+
+    @property
+    def sstr_unreadable(self) -> SstrStudy | None:
+        """X-2b: the SSTR imaging study that decides the status is on record but its result cannot be read."""
+        if self.sstr_status.value != "unknown" or self.sstr_modality not in ("sstr-pet", "srs"):
+            return None
+        return next((s for s in self.sstr_studies if s.modality == self.sstr_modality and s.result is None), None)
     # Added for the rules (GI-10): the latest explicit symptom finding (Observation), before a
     # functional syndrome makes `symptomatic` true; unknown when no symptom observation exists.
     symptoms_observed: Fact[bool] = field(default_factory=Fact)

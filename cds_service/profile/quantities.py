@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from cds_service.profile.codes import index
 from cds_service.profile.fhirread import as_dict, as_str, finite_float, to_float
 
 # "<3 %" is graded as just below 3, ">20 %" as just above 20 (section 2).
@@ -157,6 +158,9 @@ def read_ki67(observation: dict[str, Any]) -> Reading:
         coded_text = as_str(as_dict(observation.get("valueCodeableConcept")).get("text"))
         text = as_str(observation.get("valueString")) or coded_text
         numbers, negative = _parse_text_number(text or "")
+        if holds_no_result(text or "", numbers):
+            return Reading(None, "%", text or "", (f"Ki-67 not read: '{text}' holds no result (pending or "
+                                                   "pointing elsewhere); record the value itself",), rejected=True)
         if negative:
             return Reading(None, "%", text or "", (f"Ki-67 rejected: negative value '{text}'",), rejected=True)
         if not numbers:
@@ -185,6 +189,16 @@ def read_ki67(observation: dict[str, Any]) -> Reading:
     return Reading(value, "%", shown, tuple(notes))
 
 
+def holds_no_result(text: str, numbers: list[_Number], unit_stated: bool = False) -> bool:
+    """A value text that is a note, not a result: "pending", "see addendum 2", "refer to report of 03/05"
+    (mappings/observations.yaml no_result_text). Its numbers are addendum numbers or dates, never the
+    value; only a percentage (or, for mitoses, a count per area or HPF) counts as a result (section 2,
+    invariant 5)."""
+    if not text or index("observations").text("no_result_text", text) is None:
+        return False
+    return not unit_stated and not any(n.percent for n in numbers)
+
+
 def read_mitoses(observation: dict[str, Any]) -> Reading:
     """Mitotic count per 2 mm2 (section 2 mitotic_count); per 10 HPF kept as is, flagged approximate."""
     notes: list[str] = []
@@ -205,6 +219,9 @@ def read_mitoses(observation: dict[str, Any]) -> Reading:
     elif "valueString" in observation:
         text = as_str(observation.get("valueString")) or ""
         numbers, negative = _parse_text_number(_PER_AREA_RE.sub(" ", text))
+        if holds_no_result(text, numbers, bool(_PER_AREA_RE.search(text) or _HPF_RE.search(text))):
+            return Reading(None, None, text, (f"mitotic count not read: '{text}' holds no result (pending or "
+                                              "pointing elsewhere); record the count itself",), rejected=True)
         if negative:
             return Reading(None, None, text, (f"mitotic count rejected: negative value '{text}'",), rejected=True)
         if numbers:

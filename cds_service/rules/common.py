@@ -7,8 +7,17 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from cds_service.profile.model import PatientProfile, TherapyExposure
-from cds_service.rules.findings import Check, Finding, Option, check, shown, shown_or_missing, shown_therapy
+from cds_service.profile.model import PatientProfile, Source, SuspectedDiagnosis, TherapyExposure
+from cds_service.rules.findings import (
+    Check,
+    Finding,
+    Option,
+    ShownFact,
+    check,
+    shown,
+    shown_or_missing,
+    shown_therapy,
+)
 
 ANTITUMOR = ("ssa", "prrt", "everolimus", "sunitinib", "cabozantinib", "captem", "capecitabine",
              "temozolomide", "streptozocin", "platinum-etoposide")
@@ -46,6 +55,69 @@ def days_between(earlier: str | date | None, later: str | date | None) -> int | 
     if a is None or b is None:
         return None
     return (b - a).days
+
+
+# ------------------------------------------------------------------- age and suspected diagnoses
+
+ADULT_AGE = 18
+
+
+def is_minor(p: PatientProfile) -> bool:
+    """Under 18 by Patient.birthDate (section 1). An unknown age is read as adult: the EHR sends the
+    Patient with every call, and the profile card notes a missing birthDate."""
+    return p.age.value is not None and p.age.value < ADULT_AGE
+
+
+def suspected(p: PatientProfile, *diagnoses: str) -> list[SuspectedDiagnosis]:
+    """The suspected (provisional, differential, unconfirmed) diagnoses among `diagnoses` (section 2),
+    leaving out those another, confirmed record already establishes."""
+    return [s for s in p.suspected if s.diagnosis in diagnoses and not _confirmed_elsewhere(p, s.diagnosis)]
+
+
+def _confirmed_elsewhere(p: PatientProfile, diagnosis: str) -> bool:
+    if diagnosis == "nen":
+        return p.nen_status != "none"
+    if diagnosis == "nec":
+        return p.differentiation.value == "NEC"
+    if diagnosis == "men1":
+        return p.men1_status.value == "diagnosed"
+    if diagnosis == "metastasis":
+        return p.metastatic.value is True
+    return diagnosis in p.functional_syndromes
+
+
+def suspected_missing(found: list[SuspectedDiagnosis]) -> tuple[str, ...]:
+    """Missing-data lines naming each unconfirmed diagnosis, with its status and date (invariant 8)."""
+    key = "confirmation of the suspected {0} ({1}, recorded {2})"
+    return tuple(f"{key}|suspected:{s.diagnosis}|{s.verification}|{s.source.date or 'undated'}" for s in found)
+
+
+def add_suspected_facts(f: Finding, found: list[SuspectedDiagnosis]) -> None:
+    """Each unconfirmed diagnosis as a fact (its Condition, status and date) on the card that names it."""
+    for s in found:
+        if s.source.date:
+            f.add_facts(ShownFact("Unconfirmed diagnosis", f"{s.source.label or s.diagnosis} ({s.verification})",
+                                  None, s.source.date[:10], (s.source.reference,)))
+
+
+def syndrome_check(p: PatientProfile, *names: str) -> Check:
+    """The functional syndrome is one of `names`: true when confirmed, unknown when only suspected."""
+    if p.functional_syndrome.value in names:
+        return Check(True, " or ".join(names))
+    found = suspected(p, *names)
+    if found:
+        return Check(None, f"{' or '.join(names)} suspected, not confirmed", suspected_missing(found))
+    return Check(False, f"not {' or '.join(names)}")
+
+
+def not_nec_check(p: PatientProfile) -> Check:
+    """Not a NEC: false for NEC, unknown when a NEC is only suspected (section 2, invariant 8)."""
+    if p.differentiation.value == "NEC":
+        return Check(False, "NEC")
+    found = suspected(p, "nec")
+    if found:
+        return Check(None, "NEC suspected, not confirmed", suspected_missing(found))
+    return Check(True, "not a NEC")
 
 
 # ----------------------------------------------------------------------------------- pathways
@@ -207,7 +279,11 @@ def add_fact(f: Finding, p: PatientProfile, name: str) -> None:
     """Add one named profile fact (or its absence) to a finding."""
     if name == "sstr":
         label = f"SSTR status ({{arg}})|{p.sstr_modality}" if p.sstr_modality else "SSTR status"
-        if p.sstr_status.value in (None, "unknown"):
+        unreadable = p.sstr_unreadable
+        if unreadable is not None:  # X-2b: ask for the result, not for a new scan
+            f.add_missing(f"result of the {{0}} of {{1}} (not readable as coded data)|{unreadable.modality}|"
+                          f"{(unreadable.date or 'unknown date')[:10]}")
+        elif p.sstr_status.value in (None, "unknown"):
             f.add_missing("SSTR imaging (SSTR-PET)")
         else:
             shown_or_missing(f, label, p.sstr_status, "SSTR imaging (SSTR-PET)")
@@ -241,6 +317,8 @@ def add_fact(f: Finding, p: PatientProfile, name: str) -> None:
     elif name == "status":
         shown_or_missing(f, "Disease status", p.disease_status, "disease status (response assessment)")
     elif name == "line":
+        for med in p.unknown_medications:  # never silent (section 2): a therapy may be missing
+            f.add_missing(unknown_medication_missing(med))
         if p.line_of_therapy.value == "naive" and not p.line_of_therapy.sources:
             f.add_missing("antitumour therapy: none recorded (treated as first line)")
         else:
@@ -258,6 +336,12 @@ def add_fact(f: Finding, p: PatientProfile, name: str) -> None:
         for key, fact in sorted(p.comorbidities.items()):
             if fact.value and (key in flags["sunitinib"] or key in flags["everolimus"]):
                 f.add_facts(shown(f"Comorbidity: {{arg}}|{key}", fact))
+
+
+def unknown_medication_missing(med: Source) -> str:
+    """The Missing line for a medication record whose drug could not be identified (section 2)."""
+    return (f"the drug of a medication record ({{0}}, {{1}}) that could not be identified|{med.reference}|"
+            f"{(med.date or 'undated')[:10]}")
 
 
 def _therapy_label(t: TherapyExposure) -> str:
@@ -354,11 +438,15 @@ def favoured_agents(p: PatientProfile) -> dict[str, list[str]]:
 
 def nec_check(p: PatientProfile) -> Check:
     """NEC: true when coded; unknown when differentiation is unknown and the grade is high (Ki-67 or
-    mitoses > 20: G3 NET and NEC cannot be told apart by Ki-67); false otherwise. Order rules use it so
+    mitoses > 20: G3 NET and NEC cannot be told apart by Ki-67) or when a NEC is only suspected (provisional,
+    differential, unconfirmed); false otherwise. Order rules use it so
     that a high-grade tumour of unknown differentiation gets a conditional card, never silence (5)."""
     diff = p.differentiation.value
     if diff == "NEC" or p.who_grade.value == "high-grade-nec":
         return Check(True, "NEC")
+    found = suspected(p, "nec")  # a provisional/differential NEC never sets NEC (section 2, invariant 8)
+    if found:
+        return Check(None, "NEC suspected, not confirmed", suspected_missing(found))
     high = p.who_grade.value == "G3" or _gt(p.ki67_percent.value, 20) or _gt(p.mitotic_count.value, 20)
     if diff is None and high:
         return Check(None, "high grade with differentiation unknown (G3 NET or NEC)",

@@ -83,7 +83,18 @@ def _evaluation(rule: Rule, status: str, reason: str, c: Check | None = None, fi
 def _merge_addendum(host: Finding, addendum: Finding) -> None:
     host.addenda.append(addendum)
     host.add_facts(*addendum.facts)
+    if addendum.conditional:  # e.g. SUSPECT-1: the card becomes conditional and names what decides first
+        host.conditional = True
+        host.missing[:0] = [m for m in addendum.missing if m not in host.missing]
     host.add_missing(*addendum.missing)
+
+
+def _exclusive_scope(profile: PatientProfile) -> Rule | None:
+    """The exclusive scope rule (section 1: under 18) that applies to this patient, if any."""
+    for r in all_rules("patient-view"):
+        if r.exclusive and _safe(r, lambda r=r: r.condition(profile)).ok is True:
+            return r
+    return None
 
 
 def _select_one(rules: list[Rule], profile: PatientProfile) -> tuple[Finding | None, list[RuleEvaluation]]:
@@ -177,6 +188,16 @@ def _patient_view(profile: PatientProfile) -> tuple[list[Finding], list[RuleEval
     findings: list[Finding] = []
     evaluations: list[RuleEvaluation] = []
 
+    exclusive = _exclusive_scope(profile)
+    if exclusive is not None:
+        card = _build(exclusive, profile, Check(True, "exclusive scope"))
+        for r in rules:
+            if r is exclusive:
+                evaluations.append(_evaluation(r, "fired", "exclusive scope: no other patient-view card", None, card))
+            else:
+                evaluations.append(_evaluation(r, "superseded", f"superseded by {exclusive.id} (exclusive scope)"))
+        return ([card] if card is not None else []), evaluations
+
     # Independent cards: profile / scope, gaps and safety.
     for r in by_kind.get("profile", []) + by_kind.get("scope", []) + by_kind.get("gap", []) + \
             by_kind.get("safety", []):
@@ -216,6 +237,7 @@ def _patient_view(profile: PatientProfile) -> tuple[list[Finding], list[RuleEval
 def _order_sign(profile: PatientProfile) -> tuple[list[Finding], list[RuleEvaluation]]:
     findings: list[Finding] = []
     evaluations: list[RuleEvaluation] = []
+    exclusive = _exclusive_scope(profile)
     for r in all_rules("order-sign"):
         drafts = [o for o in profile.draft_orders if o.therapy in r.drafted]
         if not drafts:
@@ -223,6 +245,10 @@ def _order_sign(profile: PatientProfile) -> tuple[list[Finding], list[RuleEvalua
             continue
         for order in drafts:
             f, ev = _order_rule(r, profile, order)
+            if f is not None and exclusive is not None and f.indicator == "info":
+                ev = _evaluation(r, "suppressed", f"{exclusive.id}: only warning and critical order cards apply",
+                                 None, order_ref=order.reference)
+                f = None
             evaluations.append(ev)
             if f is not None:
                 findings.append(f)

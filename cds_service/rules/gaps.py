@@ -18,8 +18,19 @@ from cds_service.rules.common import (
     new_finding,
     parse_date,
     select_pathway,
+    suspected,
 )
-from cds_service.rules.findings import Check, Finding, SuggestionSpec, all_of, any_of, check, shown, shown_lab
+from cds_service.rules.findings import (
+    Check,
+    Finding,
+    ShownFact,
+    SuggestionSpec,
+    all_of,
+    any_of,
+    check,
+    shown,
+    shown_lab,
+)
 from cds_service.rules.registry import rule
 from cds_service.rules.resection import localized_resectable
 
@@ -108,6 +119,30 @@ def x_2(p: PatientProfile) -> Check:
                   check("no SSTR imaging on record", _no_sstr_imaging(p)))
 
 
+# ----------------------------------------------------------------------------------------- X-2b
+
+
+def _build_x_2b(p: PatientProfile, c: Check) -> Finding:
+    study = p.sstr_unreadable
+    f = new_finding("X-2b", params={"modality": study.modality if study else None,
+                                    "date": (study.date or "")[:10] if study else None})
+    if study is not None and study.date:
+        f.add_facts(ShownFact("SSTR study without a readable result", study.source.label or study.modality, None,
+                              study.date[:10], (study.source.reference,)))
+    add_fact(f, p, "sstr")
+    return f
+
+
+@rule("X-2b", hook="patient-view", kind="gap", topic="sstr-imaging-needed", group="gap", seeds=("003", "004"),
+      guidelines=("nanets-2020", "esmo-2020"), build=_build_x_2b)
+def x_2b(p: PatientProfile) -> Check:
+    """An SSTR imaging study is on record but its result cannot be read (free-text conclusion, no
+    coded result, or no result yet): name the study and its date and ask for the result as coded data;
+    no new scan is suggested (model section 2, X-2b). SSA and PRRT decisions stay conditional until then."""
+    return all_of(_active_nen(p), check("not a NEC", p.differentiation.value != "NEC"),
+                  check("SSTR study on record without a readable result", p.sstr_unreadable is not None))
+
+
 # ------------------------------------------------------------------------------------------ X-3
 
 
@@ -131,7 +166,7 @@ def x_3(p: PatientProfile) -> Check:
 
 def _build_x_4(p: PatientProfile, c: Check) -> Finding:
     group, _ = select_pathway(p)
-    f = new_finding("X-4", params={"g3_or_nec": group == "g3-or-nec"})
+    f = new_finding("X-4", params={"g3_or_nec": group == "g3-or-nec", "nec_low_ki67": _nec_low_grade(p)})
     add_core_facts(f, p, "sstr")
     if group == "g3-or-nec":
         f.add_missing("differentiation (well vs poorly differentiated), by pathology review")
@@ -148,16 +183,30 @@ def x_4(p: PatientProfile) -> Check:
     group, _ = select_pathway(p)
     return all_of(_active_nen(p), any_of(
         check("negative SSTR-PET in a G1/G2 NET", g12 and pet_negative),
-        check("Ki-67 > 20 % with differentiation unknown", group == "g3-or-nec")))
+        check("Ki-67 > 20 % with differentiation unknown", group == "g3-or-nec"),
+        check("a NEC code with Ki-67 (or mitoses) <= 20", _nec_low_grade(p))))
+
+
+def _nec_low_grade(p: PatientProfile) -> bool:
+    """Section 2: a confirmed NEC with Ki-67 <= 20 % (or mitoses <= 20) stays NEC (safety first), but NEC is
+    high grade by definition, so the diagnosis is confirmed by pathology review (X-4)."""
+    if p.differentiation.value != "NEC":
+        return False
+    measures = [v for v in (p.ki67_percent.value, p.mitotic_count.value) if v is not None]
+    return bool(measures) and all(v <= 20 for v in measures)
 
 
 # ------------------------------------------------------------------------------------------ X-5
 
 
 def gastrinoma_suppression(p: PatientProfile, *_: object) -> str | None:
-    """Invariant 3: in gastrinoma, no card may suggest stopping or holding a PPI."""
+    """Invariant 3: in gastrinoma, no card may suggest stopping or holding a PPI. A suspected ZES counts
+    too (choice where the model is silent): stopping a PPI in a possible gastrinoma risks ulcer
+    complications, and the gastrin workup that needs it off belongs to a specialist (O-PPI-1)."""
     if p.functional_syndrome.value == "gastrinoma":
         return "suppressed: gastrinoma (a PPI must not be stopped or held; invariant 3)"
+    if suspected(p, "gastrinoma"):
+        return "suppressed: suspected gastrinoma (a PPI must not be stopped or held; invariant 3)"
     return None
 
 
@@ -209,9 +258,12 @@ def x_5(p: PatientProfile) -> Check:
 
 
 def _build_x_6(p: PatientProfile, c: Check) -> Finding:
-    f = new_finding("X-6", params={"features": list(p.men1_features)})
+    family = p.men1_status.value == "family-history"
+    f = new_finding("X-6", params={"features": list(p.men1_features), "family_history": family})
     add_fact(f, p, "functional")
     f.add_facts(shown("Primary site", p.primary_site), shown("Multifocal pNET", p.multifocal))
+    if family:
+        f.add_facts(shown("MEN1 in a first-degree relative", p.men1_status, "yes"))
     f.add_facts(shown_lab("Calcium", lab(p, "calcium")), shown_lab("PTH", lab(p, "pth")))
     return f
 
@@ -219,14 +271,20 @@ def _build_x_6(p: PatientProfile, c: Check) -> Finding:
 @rule("X-6", hook="patient-view", kind="gap", topic="men1-evaluation", group="gap", seeds=("003", "000"),
       guidelines=("nanets-2020", "enets-2023-f-pnet"), build=_build_x_6)
 def x_6(p: PatientProfile) -> Check:
-    """Gastrinoma, multifocal pNET, or pNET with hyperparathyroidism/hypercalcaemia, pituitary adenoma,
-    bronchial/thymic NET or adrenal nodule, and no MEN1 diagnosis: MEN1 germline testing or a
-    genetics referral (003)."""
+    """Gastrinoma, multifocal pNET, pNET with hyperparathyroidism/hypercalcaemia, pituitary adenoma,
+    bronchial/thymic NET or adrenal nodule, or a pancreatic/duodenal NET with a first-degree relative
+    with MEN1 (003: one manifestation plus an affected relative is clinical MEN1), while MEN1 is neither
+    diagnosed nor excluded by a negative germline test: MEN1 germline testing or a genetics referral."""
     pnet = p.site_group == "pancreas"
-    return all_of(_nen(p), check("no MEN1 diagnosis", p.men1.value is not True), any_of(
-        check("gastrinoma", p.functional_syndrome.value == "gastrinoma"),
-        check("multifocal pNET", pnet and p.multifocal.value is True),
-        check("pNET with MEN1-associated features", pnet and bool(p.men1_features))))
+    duodenal = "duoden" in (p.primary_site.value or "").lower()
+    status = p.men1_status.value
+    return all_of(_nen(p), check("MEN1 neither diagnosed nor tested negative",
+                                 status not in ("diagnosed", "tested-negative") and p.men1.value is not True),
+                  any_of(check("gastrinoma", p.functional_syndrome.value == "gastrinoma"),
+                         check("multifocal pNET", pnet and p.multifocal.value is True),
+                         check("pNET with MEN1-associated features", pnet and bool(p.men1_features)),
+                         check("pancreatic or duodenal NET with MEN1 in a first-degree relative",
+                               (pnet or duodenal) and status == "family-history")))
 
 
 # ------------------------------------------------------------------------------------------ X-8

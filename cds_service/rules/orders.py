@@ -14,6 +14,7 @@ from cds_service.rules.common import (
     ANTITUMOR,
     active,
     add_fact,
+    add_suspected_facts,
     add_therapy_fact,
     comorbid,
     exposed,
@@ -22,6 +23,8 @@ from cds_service.rules.common import (
     new_finding,
     parse_date,
     sstr_imaging_positive,
+    suspected,
+    syndrome_check,
     targeted_pair,
     today,
 )
@@ -108,7 +111,8 @@ def o_ppi_1(p: PatientProfile, order: DraftOrder) -> Check:
     site = (p.primary_site.value or "").lower()
     at_risk = any_of(check("pancreatic NET", nen and p.site_group == "pancreas"),
                      check("duodenal NET", nen and "duoden" in site),
-                     check("MEN1", p.men1.value is True))
+                     check("MEN1", p.men1.value is True),
+                     check("suspected (unconfirmed) ZES or MEN1", bool(suspected(p, "gastrinoma", "men1"))))
     return all_of(at_risk, check("no ZES diagnosis", not _gastrinoma(p)),
                   check("no gastrin on record", lab(p, *GASTRIN_KEYS) is None), _not_a_renewal(p))
 
@@ -173,8 +177,9 @@ def o_ppi_3(p: PatientProfile, order: DraftOrder) -> Check:
 def _build_o_ssa_1(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
     confirmed = c.ok is True
     f = _order_finding("O-SSA-1", p, order, indicator="critical" if confirmed else "warning",
-                       params={"confirmed": confirmed},
+                       params={"confirmed": confirmed, "suspected": bool(suspected(p, "nec"))},
                        suggestions=[SuggestionSpec("delete-draft", recommended=confirmed, order_ref=order.reference)])
+    add_suspected_facts(f, suspected(p, "nec"))
     f.add_facts(shown("Differentiation", p.differentiation))
     add_grade_facts(f, p)
     return f
@@ -186,8 +191,9 @@ def _build_o_ssa_1(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
 def o_ssa_1(p: PatientProfile, order: DraftOrder) -> Check:
     """SSA drafted for a NEC: not recommended (no antiproliferative role in NEC); the suggestion
     removes the draft; override reasons are offered (003). A high-grade tumour (Ki-67 or mitoses > 20) of
-    unknown differentiation gets the card as a conditional warning asking for pathology review (model
-    section 5); the removal is then offered but not recommended."""
+    unknown differentiation, or a NEC that is only suspected (provisional, differential), gets the card as a
+    conditional warning asking for pathology review or confirmation (model sections 2 and 5); the removal is
+    then offered but not recommended."""
     return all_of(_nen(p), nec_check(p))
 
 
@@ -215,15 +221,17 @@ def _build_o_ssa_2(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
 def o_ssa_2(p: PatientProfile, order: DraftOrder) -> Check:
     """SSA drafted for an insulinoma: it can deepen hypoglycaemia; only with positive SSTR imaging,
     starting short-acting with glucose monitoring. Critical when SSTR imaging is negative (000, 003)."""
-    return all_of(_nen(p), check("insulinoma", p.functional_syndrome.value == "insulinoma"))
+    return all_of(_nen(p), syndrome_check(p, "insulinoma"))
 
 
 # --------------------------------------------------------------------------------------- O-SSA-3
 
 
 def _build_o_ssa_3(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
-    f = _order_finding("O-SSA-3", p, order, suggestions=[SuggestionSpec("order-sstr-pet", recommended=True)],
-                       params={"sstr": p.sstr_status.value or "unknown"})
+    unreadable = p.sstr_unreadable  # X-2b: a study is on record; ask for its result, suggest no new scan
+    f = _order_finding("O-SSA-3", p, order,
+                       suggestions=[] if unreadable else [SuggestionSpec("order-sstr-pet", recommended=True)],
+                       params={"sstr": p.sstr_status.value or "unknown", "unreadable": unreadable is not None})
     add_fact(f, p, "sstr")
     return f
 
@@ -339,7 +347,8 @@ def _build_o_prrt_1(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
     f.params["criteria"] = criteria
     if not p.prrt_eligibility.criteria:
         f.add_missing("PRRT eligibility (renal function, Karnofsky, platelets)")
-    if not sstr_imaging_positive(p) and p.sstr_status.value in (None, "unknown", "indeterminate"):
+    if not sstr_imaging_positive(p) and p.sstr_status.value in (None, "unknown", "indeterminate") \
+            and p.sstr_unreadable is None:  # X-2b: an unreadable study needs its result, not a new scan
         f.suggestions.append(SuggestionSpec("order-sstr-pet", recommended=True))
     return f
 
@@ -391,8 +400,9 @@ def o_tki_1(p: PatientProfile, order: DraftOrder) -> Check:
 
 
 def _build_o_tki_2(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
-    f = _order_finding("O-TKI-2", p, order, params={"drafted": order.therapy, "confirmed": c.ok is True},
-                       indicator="warning")
+    f = _order_finding("O-TKI-2", p, order, params={"drafted": order.therapy, "confirmed": c.ok is True,
+                                                 "suspected": bool(suspected(p, "nec"))}, indicator="warning")
+    add_suspected_facts(f, suspected(p, "nec"))
     f.add_facts(shown("Differentiation", p.differentiation))
     add_grade_facts(f, p)
     return f
@@ -403,7 +413,7 @@ def _build_o_tki_2(p: PatientProfile, c: Check, order: DraftOrder) -> Finding:
       drafted=("everolimus", "sunitinib", "cabozantinib"))
 def o_tki_2(p: PatientProfile, order: DraftOrder) -> Check:
     """Everolimus, sunitinib or cabozantinib drafted for a NEC: not beneficial in NEC (003). A high-grade
-    tumour of unknown differentiation gets the card as a conditional warning asking for pathology review."""
+    tumour of unknown differentiation, or a suspected NEC, gets the card as a conditional warning."""
     return all_of(_nen(p), nec_check(p))
 
 

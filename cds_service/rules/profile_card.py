@@ -8,7 +8,16 @@ date and FHIR reference of each value, and the data-quality notes a reader shoul
 from __future__ import annotations
 
 from cds_service.profile.model import PatientProfile
-from cds_service.rules.common import add_core_facts, add_fact, new_finding, select_pathway
+from cds_service.rules.common import (
+    add_core_facts,
+    add_fact,
+    add_suspected_facts,
+    is_minor,
+    new_finding,
+    select_pathway,
+    suspected,
+    suspected_missing,
+)
 from cds_service.rules.findings import Check, Finding, all_of, check, shown, shown_criterion
 from cds_service.rules.registry import rule
 
@@ -34,7 +43,7 @@ def _build_x_9(p: PatientProfile, c: Check) -> Finding:
     notes = []
     # notes about a profile field the rules use come first (converted, approximate, rejected values)
     for n in sorted(p.notes, key=lambda n: n.field is None):
-        text = n.message + (f" ({n.reference})" if n.reference else "")
+        text = n.message  # the resource concerned is in the answer's data-quality extension, not the text
         if text not in notes:
             notes.append(text)
     f.params["notes"] = notes[:MAX_NOTES]
@@ -53,7 +62,7 @@ def headline(p: PatientProfile) -> str:
     elif p.stage.value and p.stage.value != "unknown":
         parts.append(p.stage.value)
     if p.functional_syndrome.value not in (None, "unknown", "nonfunctional"):
-        parts.append(str(p.functional_syndrome.value))
+        parts.append(str(p.functional_syndrome.value).replace("-", " "))
     if p.sstr_status.value not in (None, "unknown"):
         parts.append(f"SSTR {p.sstr_status.value}")
     return ", ".join(str(x) for x in parts if x)
@@ -78,3 +87,37 @@ def scope_1(p: PatientProfile) -> Check:
     """A NEN outside the service's scope (lung/thymic NET, pheochromocytoma/paraganglioma, Merkel
     cell) gets only this info card saying so, never therapy advice (model section 1)."""
     return all_of(check("NEN present", p.nen_status != "none"), check("out of scope", not p.in_scope))
+
+
+def _build_scope_2(p: PatientProfile, c: Check) -> Finding:
+    f = new_finding("SCOPE-2")
+    f.add_facts(shown("Age", p.age), shown("Primary site", p.primary_site))
+    return f
+
+
+@rule("SCOPE-2", hook="patient-view", kind="scope", topic="net-profile", group="profile", seeds=(),
+      guidelines=("esmo-2020",), build=_build_scope_2, exclusive=True)
+def scope_2(p: PatientProfile) -> Check:
+    """A patient under 18 (Patient.birthDate) with a NEN: the seeds are adult guidelines and paediatric
+    NET care is specialised, so this info card is the only patient-view card; on order-sign only the
+    warning and critical safety cards apply (model section 1). Unknown age is read as adult."""
+    return all_of(check("NEN present", p.nen_status != "none"), check("under 18", is_minor(p)))
+
+
+def _build_scope_3(p: PatientProfile, c: Check) -> Finding:
+    found = suspected(p, "nen")
+    f = new_finding("SCOPE-3", params={"verification": [s.verification for s in found]})
+    add_suspected_facts(f, found)
+    f.add_missing(*suspected_missing(found))
+    return f
+
+
+@rule("SCOPE-3", hook="patient-view", kind="scope", topic="net-profile", group="profile", seeds=(),
+      guidelines=("who-2019",), build=_build_scope_3)
+def scope_3(p: PatientProfile) -> Check:
+    """A neuroendocrine neoplasm recorded only as provisional, differential or unconfirmed, and no
+    confirmed one: not a NEN patient (section 2), so no NET advice; this info card names the unconfirmed
+    diagnosis and what confirms it (pathology with Ki-67). Choice where the model is silent: one info
+    card rather than silence, since the suspicion is exactly when a NET workup is being decided."""
+    return all_of(check("no confirmed NEN", p.nen_status == "none"),
+                  check("a NEN is suspected", bool(suspected(p, "nen"))))

@@ -43,6 +43,9 @@ class Rule:
     drafted: tuple[str, ...] = ()  # order-sign: therapy classes of the drafts this rule looks at
     suppress: Callable[..., str | None] | None = None  # returns why the rule is suppressed, or None
     precheck: bool = False  # when unknown, shown as "first check" on the card a later rule fires
+    # scope rules: when this one fires, patient-view shows only its card, and order-sign only the
+    # warning and critical order cards (section 1: patients under 18)
+    exclusive: bool = False
     doc: str = field(default="", compare=False)
 
     @property
@@ -73,6 +76,7 @@ def rule(
     drafted: tuple[str, ...] = (),
     suppress: Callable[..., str | None] | None = None,
     precheck: bool = False,
+    exclusive: bool = False,
 ) -> Callable[[Callable[..., Check]], Callable[..., Check]]:
     """Register the decorated condition function as rule `rule_id`."""
 
@@ -82,7 +86,8 @@ def rule(
         _REGISTRY[rule_id] = Rule(
             id=rule_id, hook=hook, kind=kind, topic=topic, group=group, seeds=seeds,
             guidelines=guidelines, condition=condition, build=build, indicator=indicator,
-            drafted=drafted, suppress=suppress, precheck=precheck, doc=" ".join((condition.__doc__ or "").split()),
+            drafted=drafted, suppress=suppress, precheck=precheck, exclusive=exclusive,
+            doc=" ".join((condition.__doc__ or "").split()),
         )
         return condition
 
@@ -104,8 +109,8 @@ def rules_in(group: str) -> list[Rule]:
     return [r for r in all_rules() if r.group == group]
 
 
-RULE_MODULES = ("profile_card", "resection", "gi", "pancreas", "g3_nec", "syndrome", "addenda", "gaps", "follow_up",
-                "orders")
+RULE_MODULES = ("profile_card", "resection", "gi", "pancreas", "g3_nec", "syndrome", "addenda", "suspected",
+                "gaps", "follow_up", "orders")
 
 
 def _load() -> None:

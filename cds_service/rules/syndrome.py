@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from cds_service.profile.model import PatientProfile
 from cds_service.rules.common import (
+    FUNCTIONAL,
     active,
     add_fact,
+    add_suspected_facts,
     add_therapy_fact,
     new_finding,
+    not_nec_check,
     ssa_option,
+    suspected,
+    syndrome_check,
 )
 from cds_service.rules.findings import Check, Finding, Option, all_of, check, shown, shown_lab
 from cds_service.rules.registry import rule
@@ -24,17 +29,19 @@ def _active_nen(p: PatientProfile) -> Check:
 
 
 def _not_nec(p: PatientProfile) -> Check:
-    return check("not a NEC", p.differentiation.value != "NEC")
+    """Unknown for a suspected NEC: the card turns conditional and names it (section 2, invariant 8)."""
+    return not_nec_check(p)
 
 
 def _syndrome(p: PatientProfile, *names: str) -> Check:
-    value = p.functional_syndrome.value
-    return check(" or ".join(names), value in names)
+    """Unknown for a suspected syndrome (provisional ZES, ...): a conditional card naming it."""
+    return syndrome_check(p, *names)
 
 
 def _finding(rule_id: str, p: PatientProfile, options: list[Option], **params) -> Finding:
     f = new_finding(rule_id, options=options, params=params)
     add_fact(f, p, "functional")
+    add_suspected_facts(f, suspected(p, *FUNCTIONAL, "nec"))  # a conditional card names the suspicion
     return f
 
 

@@ -1,9 +1,11 @@
 """Public keys of the trusted CDS clients: a JWK Set file (read once) and JWK Set URLs (cached).
 
 URLs are only ever the configured NET_CDS_JWKS_URL ones or a token's `jku` when it is on
-NET_CDS_ALLOWED_JKU; they are fetched with short timeouts, no redirects and a size cap, cached for
-`lifespan` seconds and refreshed early (at most once per `cooldown`) when an unknown `kid` appears,
-so that key rotation works. A failed refresh keeps serving the last good keys.
+NET_CDS_ALLOWED_JKU; they are fetched with short timeouts, a total deadline, no redirects and a size
+cap, cached for `lifespan` seconds and refreshed early (at most once per `cooldown`, failed attempts
+included) when an unknown `kid` appears, so that key rotation works. A failed refresh keeps serving
+the last good keys. Issuers with a pinned key set (NET_CDS_ISSUER_JWKS) are checked against that local
+copy only, whatever `jku` their tokens name.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import json
 import logging
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,26 +54,55 @@ def load_jwks_file(path: Path) -> dict[str, list[dict]]:
 @dataclass
 class _Cached:
     keys: dict[str, list[dict]] = field(default_factory=dict)
-    fetched_at: float = float("-inf")
-    attempted_at: float = float("-inf")
+    fetched_at: float = float("-inf")  # last successful fetch
+    attempted_at: float = float("-inf")  # last attempt, successful or not: the cooldown counts from here
+    inflight: Future | None = None
+
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _fetch_pool() -> ThreadPoolExecutor:
+    """Two background threads per process for JWK Set fetches (one at a time per URL)."""
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="jwks")
+        return _executor
 
 
 class KeyStore:
-    """Looks up a client's public key by `kid` (and `jku` when the token names one)."""
+    """Looks up a client's public key by `kid` (and `jku` or a pinned issuer when the token names one).
+
+    A fetch runs in a background thread, at most one per URL at a time and at most one attempt per
+    `cooldown` whether it succeeded or not (audit issue 13: a failed fetch never started the cooldown, so
+    every junk token fetched again). A request waits for it at most `fetch_deadline` seconds and holds no
+    lock meanwhile; the fetch itself ends within its own deadline however slowly the server trickles.
+    """
 
     def __init__(self, jwks_file: Path | None = None, jwks_urls: tuple[str, ...] = (), lifespan: float = 300.0,
-                 cooldown: float = 30.0, timeout: tuple[float, float] = (2.0, 3.0)) -> None:
+                 cooldown: float = 30.0, timeout: tuple[float, float] = (2.0, 3.0), fetch_deadline: float = 3.0,
+                 issuer_files: tuple[tuple[str, Path], ...] = ()) -> None:
         self._file_keys = load_jwks_file(jwks_file) if jwks_file else {}
+        self._pinned = {issuer: load_jwks_file(path) for issuer, path in issuer_files}
         self._urls = jwks_urls
         self._lifespan = lifespan
         self._cooldown = cooldown
         self._timeout = timeout
+        self._deadline = fetch_deadline
         self._cache: dict[str, _Cached] = {}
         self._lock = threading.Lock()
 
-    def keys_for(self, kid: str, jku: str | None = None) -> list[dict]:
-        """Candidate JWKs for `kid`: from `jku` alone when given (the caller checked the allowlist),
-        else from the file and the configured URLs."""
+    def pins(self, issuer: object) -> bool:
+        """Whether `issuer` has a pinned local key set (its tokens' `jku` is then never fetched)."""
+        return isinstance(issuer, str) and issuer in self._pinned
+
+    def keys_for(self, kid: str, jku: str | None = None, issuer: str | None = None) -> list[dict]:
+        """Candidate JWKs for `kid`: the issuer's pinned set alone when it has one; else from `jku` alone
+        when given (the caller checked the allowlist); else from the file and the configured URLs."""
+        if issuer is not None and issuer in self._pinned:
+            return list(self._pinned[issuer].get(kid, ()))
         if jku is not None:
             return self._from_url(jku, kid)
         found = list(self._file_keys.get(kid, ()))
@@ -95,24 +128,56 @@ class KeyStore:
         with self._lock:
             cached = self._cache.setdefault(url, _Cached())
             now = time.monotonic()
-            stale = now - cached.fetched_at > self._lifespan
-            unknown_kid = kid not in cached.keys and now - cached.attempted_at > self._cooldown
-            if stale or unknown_kid:
+            wanted = now - cached.fetched_at > self._lifespan or kid not in cached.keys
+            if wanted and cached.inflight is None and now - cached.attempted_at > self._cooldown:
                 cached.attempted_at = now
-                try:
-                    cached.keys = self._fetch(url)
-                    cached.fetched_at = now
-                except KeyFetchError as exc:
-                    log.warning("JWK Set %s not refreshed (%s); using the last good keys", url, exc)
+                cached.inflight = _fetch_pool().submit(self._refresh, url, cached)
+            found = list(cached.keys.get(kid, ()))
+            inflight = cached.inflight
+        if found or inflight is None:
+            return found  # a known key is used at once, even while a refresh runs
+        try:
+            inflight.result(timeout=self._deadline)
+        except FutureTimeout:
+            log.warning("JWK Set %s not fetched within %.1f s; the token is refused", url, self._deadline)
+            return []
+        with self._lock:
             return list(cached.keys.get(kid, ()))
 
+    def wait_for_refreshes(self, timeout: float) -> None:
+        """Wait (at most `timeout` s) for the fetches in flight: a refresh of known keys runs in the
+        background while requests go on with the keys they have (tests use this to see its outcome)."""
+        with self._lock:
+            inflight = [c.inflight for c in self._cache.values() if c.inflight is not None]
+        for future in inflight:
+            try:
+                future.result(timeout=timeout)
+            except FutureTimeout:
+                return
+
+    def _refresh(self, url: str, cached: _Cached) -> None:
+        try:
+            keys = self._fetch(url)
+        except KeyFetchError as exc:
+            log.warning("JWK Set %s not refreshed (%s); using the last good keys", url, exc)
+            keys = None
+        except Exception as exc:  # never let a fetch thread die with the in-flight marker set
+            log.warning("JWK Set %s not refreshed (%s); using the last good keys", url, type(exc).__name__)
+            keys = None
+        with self._lock:
+            if keys is not None:
+                cached.keys = keys
+                cached.fetched_at = time.monotonic()
+            cached.inflight = None
+
     def _fetch(self, url: str) -> dict[str, list[dict]]:
+        deadline = time.monotonic() + self._deadline
         try:
             with requests.get(url, timeout=self._timeout, allow_redirects=False, stream=True,
                               headers={"Accept": "application/json"}) as response:
                 if response.status_code != 200:
                     raise KeyFetchError(f"HTTP {response.status_code}")
-                body = response.raw.read(MAX_JWKS_BYTES + 1, decode_content=True)
+                body = _read_until(response, MAX_JWKS_BYTES + 1, deadline)
         except KeyFetchError:
             raise
         except Exception as exc:  # requests and urllib3 errors (timeouts while streaming included)
@@ -123,3 +188,18 @@ class KeyStore:
             return parse_jwks(json.loads(body))
         except ValueError as exc:
             raise KeyFetchError("not JSON") from exc
+
+
+def _read_until(response: requests.Response, limit: int, deadline: float) -> bytes:
+    """At most `limit` bytes of the body, read as they arrive; KeyFetchError past `deadline`."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        if time.monotonic() > deadline:
+            raise KeyFetchError("JWK Set not complete within the deadline")
+        chunk = response.raw.read1(min(64 * 1024, limit - size), decode_content=True)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)

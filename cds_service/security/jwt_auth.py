@@ -1,14 +1,18 @@
 """Verification of the CDS client's JWT (CDS Hooks 2.0 §Trusting CDS Clients and best practices).
 
-Order: header (typ, alg on the asymmetric allowlist, kid, jku on the allowlist) -> key -> signature
--> claims (iss allowlisted, aud = the exact endpoint URL, exp/iat with leeway, bounded lifetime,
-jti present, tenant allowlisted if configured) -> jti not seen before. Every failure is an AuthError
+Order: header (typ, alg on the asymmetric allowlist, kid) -> the claims read unverified (iss allowlisted,
+aud = the exact endpoint URL, exp/iat/nbf numbers, not expired, sub, bounded lifetime, tenant) -> jku on
+the allowlist unless the issuer's keys are pinned -> signature length -> key -> signature -> the same
+claims verified -> jti not seen before. Every failure is an AuthError
 whose `reason` is a short code for the audit log; the HTTP answer is a bare 401.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
+import math
 import sqlite3
 import time
 from typing import Any
@@ -31,6 +35,22 @@ class AuthError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+# Signature lengths in bytes: ECDSA (r || s) by curve; RSA at least 2048 and at most 8192 bits.
+_EC_SIGNATURE_BYTES = {"ES256": 64, "ES384": 96, "ES512": 132}
+
+
+def _check_signature_length(token: str, alg: str) -> None:
+    """A token whose signature cannot be one of `alg` is refused before any key is looked up."""
+    signature = token.rsplit(".", 1)[-1]
+    try:
+        size = len(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)))
+    except (ValueError, binascii.Error) as exc:
+        raise AuthError("bad-signature") from exc
+    expected = _EC_SIGNATURE_BYTES.get(alg)
+    if (expected is not None and size != expected) or (expected is None and not 256 <= size <= 1024):
+        raise AuthError("bad-signature")
 
 
 def bearer_token(header: str | None) -> str:
@@ -56,10 +76,20 @@ class TokenVerifier:
         self._clock = clock
 
     def verify(self, token: str, audience: str, retry_key: str | None = None) -> dict[str, Any]:
-        """The verified claims, or AuthError. `retry_key`: see ReplayCache.first_use."""
+        """The verified claims, or AuthError. `retry_key`: see ReplayCache.first_use.
+
+        Everything that can be checked without a key is checked before a key is looked up: the header, the
+        claims' shape and values (read unverified), the signature's length. A junk or unsigned token is thus
+        refused without ever causing a JWK Set fetch (audit issue 13)."""
         header = self._header(token)
         alg, kid, jku = header["alg"], header["kid"], header.get("jku")
-        candidates = self.keys.keys_for(kid, jku)
+        unverified = self._unverified_claims(token, audience)
+        iss = unverified["iss"]
+        if jku is not None and not self.keys.pins(iss) and (not isinstance(jku, str)
+                                                               or jku not in self.policy.allowed_jku):
+            raise AuthError("jku-not-allowed")
+        _check_signature_length(token, alg)
+        candidates = self.keys.keys_for(kid, jku, iss)
         if not candidates:
             raise AuthError("unknown-kid")
         claims = self._decode(token, alg, candidates, audience)
@@ -85,10 +115,26 @@ class TokenVerifier:
             raise AuthError("alg-not-allowed")
         if not isinstance(header.get("kid"), str) or not header["kid"]:
             raise AuthError("missing-kid")
-        jku = header.get("jku")
-        if jku is not None and (not isinstance(jku, str) or jku not in self.policy.allowed_jku):
-            raise AuthError("jku-not-allowed")
         return header
+
+    def _unverified_claims(self, token: str, audience: str) -> dict[str, Any]:
+        """The claims, read before the signature is checked, when their shape and values could be accepted.
+
+        The same checks run again on the verified claims; here they only spare junk tokens a key lookup."""
+        try:
+            claims = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError as exc:
+            raise AuthError("malformed-token") from exc
+        for name in ("iss", "aud", "exp", "iat", "jti"):
+            if name not in claims:
+                raise AuthError(f"missing-{name}")
+        self._check_claims(claims)
+        aud = claims["aud"]
+        if not (aud == audience or (isinstance(aud, list) and audience in aud)):
+            raise AuthError("wrong-aud")
+        if float(claims["exp"]) + self.policy.leeway < self._clock():
+            raise AuthError("expired")
+        return claims
 
     def _decode(self, token: str, alg: str, candidates: list[dict], audience: str) -> dict[str, Any]:
         last: Exception | None = None
@@ -122,6 +168,14 @@ class TokenVerifier:
     def _check_claims(self, claims: dict[str, Any]) -> None:
         if not isinstance(claims.get("iss"), str) or claims["iss"] not in self.policy.trusted_issuers:
             raise AuthError("untrusted-iss")
+        for name in ("exp", "iat", "nbf"):  # NumericDate: a JSON number (PyJWT also takes "1700000000")
+            if name in claims and (type(claims[name]) not in (int, float) or not math.isfinite(claims[name])):
+                raise AuthError(f"bad-{name}")
+        sub = claims.get("sub")
+        if sub is None and self.policy.require_sub:
+            raise AuthError("missing-sub")
+        if sub is not None and (not isinstance(sub, str) or not sub or len(sub) > 256):
+            raise AuthError("bad-sub")
         if not isinstance(claims.get("jti"), str) or not claims["jti"] or len(claims["jti"]) > 256:
             raise AuthError("bad-jti")
         if float(claims["exp"]) > self._clock() + self.policy.max_lifetime + self.policy.leeway:

@@ -18,6 +18,8 @@ from cds_service.security.jwks import KeyFetchError, KeyStore
 from cds_service.security.jwt_auth import AuthError, TokenVerifier, bearer_token
 from cds_service.security.policy import AuthPolicy, StartupError
 from cds_service.security.replay import open_replay_cache
+from cds_service.warmup import is_warm_up
+from cds_service.web.errors import unauthorized
 from cds_service.web.operations import READINESS_CHECKS
 
 log = logging.getLogger("cds_service.security")
@@ -50,13 +52,13 @@ def install_auth(app: Flask, settings: Settings) -> AuthPolicy:
     if not policy.required:
         log.warning(DISABLED_WARNING, settings.environment)
         return policy
-    if not policy.public_base_url:
+    if not policy.public_base_url:  # never in production: config.check_production refuses to start
         log.warning("NET_CDS_PUBLIC_BASE_URL is not set: the JWT audience is checked against the Host "
                     "header of each request. Set it to the URL the EHRs call.")
     try:
-        keys = KeyStore(policy.jwks_file, policy.jwks_urls)
+        keys = KeyStore(policy.jwks_file, policy.jwks_urls, issuer_files=policy.issuer_jwks)
     except KeyFetchError as exc:
-        raise StartupError(f"NET_CDS_JWKS_FILE: {exc}") from exc
+        raise StartupError(f"NET_CDS_JWKS_FILE / NET_CDS_ISSUER_JWKS: {exc}") from exc
     try:
         replay = open_replay_cache(policy.jti_db, Path(policy.jti_host_db) if policy.jti_host_db else None,
                                    policy.jti_fallback)
@@ -73,8 +75,8 @@ def install_auth(app: Flask, settings: Settings) -> AuthPolicy:
 
     @app.before_request
     def _authenticate() -> Response | None:
-        if request.method == "OPTIONS" or not is_protected(request.path):
-            return None
+        if request.method == "OPTIONS" or not is_protected(request.path) or is_warm_up(request.environ):
+            return None  # the warm-up: an in-process call no network request can pose as (cds_service/warmup.py)
         # Behind the trusted proxy, X-Request-Id is the proxy's own id, the same when it retries a call on
         # another replica: that retry keeps its token (security/replay_postgres.py).
         retry_key = request.headers.get("X-Request-Id") if policy.trusted_proxy else None
@@ -97,4 +99,4 @@ def install_auth(app: Flask, settings: Settings) -> AuthPolicy:
 def _refuse(reason: str) -> Response:
     g.auth = {"result": reason}
     metrics.observe_auth_failure(reason)
-    return Response(status=401, headers={"WWW-Authenticate": "Bearer"})
+    return unauthorized()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cds_service.config import Settings, StartupError
+from cds_service.config import Settings, StartupError, production_missing
 
 __all__ = ["ALGORITHMS", "AuthPolicy", "StartupError"]
 
@@ -30,6 +30,8 @@ class AuthPolicy:
     jti_fallback: str = "local"
     trusted_proxy: bool = False
     public_base_url: str | None = None
+    require_sub: bool = True
+    issuer_jwks: tuple[tuple[str, Path], ...] = ()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AuthPolicy:
@@ -41,13 +43,21 @@ class AuthPolicy:
         missing = []
         if not settings.trusted_issuers:
             missing.append("NET_CDS_TRUSTED_ISSUERS (the EHRs' JWT issuers)")
-        if not (settings.jwks_file or settings.jwks_urls or settings.allowed_jku):
-            missing.append("NET_CDS_JWKS_FILE, NET_CDS_JWKS_URL or NET_CDS_ALLOWED_JKU (their public keys)")
+        if not (settings.jwks_file or settings.jwks_urls or settings.allowed_jku or settings.issuer_jwks):
+            missing.append("NET_CDS_JWKS_FILE, NET_CDS_JWKS_URL, NET_CDS_ALLOWED_JKU or NET_CDS_ISSUER_JWKS "
+                           "(their public keys)")
         if missing:
+            missing += production_missing(settings)  # one message names everything production still needs
             why = "NET_CDS_AUTH=required" if settings.auth else f"NET_CDS_ENV={settings.environment}"
             raise StartupError(f"Authentication is required ({why}) but not configured; set "
                                f"{' and '.join(missing)}. See docs/configuration-security.md; for the local "
                                "demo, leave NET_CDS_ENV unset.")
+        for issuer, path in settings.issuer_jwks:
+            if issuer not in settings.trusted_issuers:
+                raise StartupError(f"NET_CDS_ISSUER_JWKS pins keys for {issuer!r}, which is not in "
+                                   "NET_CDS_TRUSTED_ISSUERS.")
+            if not path.is_file():
+                raise StartupError(f"NET_CDS_ISSUER_JWKS: the key set for {issuer!r} ({path}) does not exist.")
         if settings.jwks_file and not settings.jwks_file.is_file():
             raise StartupError(f"NET_CDS_JWKS_FILE {settings.jwks_file} does not exist.")
         if not 0 <= settings.jwt_leeway <= 300:
@@ -72,4 +82,6 @@ class AuthPolicy:
             jti_fallback=settings.jti_fallback,
             trusted_proxy=settings.trusted_proxy,
             public_base_url=settings.public_base_url.rstrip("/") if settings.public_base_url else None,
+            require_sub=settings.jwt_require_sub,
+            issuer_jwks=tuple(settings.issuer_jwks),
         )

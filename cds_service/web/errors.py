@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
-_ISSUE_CODES = {400: "invalid", 401: "login", 404: "not-found", 405: "not-supported", 412: "not-found",
+_ISSUE_CODES = {400: "invalid", 401: "login", 404: "not-found", 405: "not-supported", 409: "conflict", 412: "not-found",
                 413: "too-costly", 415: "not-supported", 429: "throttled"}
 
 
@@ -44,6 +44,19 @@ def error_response(status: int, message: str, expression: str | None = None) -> 
     return response
 
 
+# The one answer to every authentication failure: the same for all reasons (the audit log has the reason),
+# typed JSON like every other error (audit issue 13: it was an empty text/html body).
+UNAUTHORIZED_BODY = {"resourceType": "OperationOutcome",
+                     "issue": [{"severity": "error", "code": "login", "diagnostics": "Authentication failed."}]}
+
+
+def unauthorized() -> Response:
+    response = jsonify(UNAUTHORIZED_BODY)
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(error: ServiceError) -> Response:
@@ -53,7 +66,7 @@ def register_error_handlers(app: Flask) -> None:
     def _http_error(error: HTTPException) -> Response:
         status = error.code or 500
         if status == 401:  # authentication failures carry no detail (CDS Hooks best practice)
-            return Response(status=401)
+            return unauthorized()
         messages = {
             404: "No such endpoint or CDS service.",
             405: "Method not allowed on this endpoint.",

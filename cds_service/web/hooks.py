@@ -24,6 +24,7 @@ from cds_service.profile.model import DataQualityNote, PatientProfile
 from cds_service.profile.references import fact_references
 from cds_service.services.card_options import CardOptions
 from cds_service.services.registry import handler_for, load_services
+from cds_service.warmup import is_warm_up
 from cds_service.web.as_of import requested_as_of
 from cds_service.web.card_validation import valid_cards
 from cds_service.web.errors import ServiceError
@@ -132,7 +133,7 @@ def call_service(service_id: str) -> Response:
         fhir_server=data.get("fhirServer"),
         access_token=token,
         draft_orders=_drafts(body["context"], context),
-        as_of=requested_as_of(data.get("extension"), settings),
+        as_of=requested_as_of(data.get("extension"), settings, trusted=is_warm_up(request.environ)),
     )
     with timer.step("fhir"):
         record = gather_record(service, call, settings)
@@ -159,8 +160,9 @@ def _issued_cards(service_id: str, profile: PatientProfile) -> list[dict]:
         topic = ((card.get("source") or {}).get("topic") or {}).get("code") if isinstance(card, dict) else None
         log.error("dropped invalid card (service=%s topic=%s): %s", service_id, topic, "; ".join(errors))
     g.audit["topics"] = [((c.get("source") or {}).get("topic") or {}).get("code") for c in cards]
-    metrics.observe_cards(service_id, cards)
-    record_issued_cards(service_id, g.audit["hookInstance"], cards)  # feedback: card uuid -> topic
+    if not is_warm_up(request.environ):  # the worker's own warm-up is neither counted nor recorded
+        metrics.observe_cards(service_id, cards)
+        record_issued_cards(service_id, g.audit["hookInstance"], cards)  # feedback: card uuid -> topic
     return cards
 
 

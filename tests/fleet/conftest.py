@@ -74,7 +74,8 @@ def fleet() -> Iterator[Fleet]:
     env = {"NET_CDS_ENV": "production", "NET_CDS_AUTH": "required", "NET_CDS_TRUSTED_ISSUERS": ISS,
            "NET_CDS_JWKS_FILE": str(folder / "jwks.json"), "NET_CDS_PUBLIC_BASE_URL": public_base,
            "NET_CDS_JTI_DB": postgres.url, "NET_CDS_FEEDBACK_DB": postgres.url, "NET_CDS_TRUSTED_PROXY": "true",
-           "NET_CDS_REQUIRE_HTTPS_FHIR": "false", "NET_CDS_LOG_LEVEL": "INFO"}
+           "NET_CDS_REQUIRE_HTTPS_FHIR": "false", "NET_CDS_LOG_LEVEL": "INFO",
+           "NET_CDS_ALLOWED_FHIR_SERVERS": "https://ehr.example.org/fhir"}  # production refuses to start without
     replicas = [Replica(f"replica{i}", folder, env) for i in (1, 2)]
     nginx.upstreams = [f"127.0.0.1:{r.port}" for r in replicas]
     try:

@@ -19,6 +19,7 @@ import requests
 from cds_service.samples import get_sample
 from cds_service.services.registry import load_services
 from cds_service.tiny_ehr import hook_request, prefetch_from_bundle
+from cds_service.web.errors import UNAUTHORIZED_BODY
 
 pytestmark = pytest.mark.fleet
 
@@ -85,7 +86,7 @@ def test_a_token_replayed_on_the_other_replica_is_refused(fleet):
     token = fleet.token(PV)
     assert call(fleet, first.url, token=token).status_code == 200
     replay = call(fleet, second.url, token=token)
-    assert replay.status_code == 401 and replay.content == b""
+    assert replay.status_code == 401 and replay.json() == UNAUTHORIZED_BODY  # the same answer for every reason
     through_proxy = fleet.token(PV)
     assert call(fleet, fleet.nginx.url, token=through_proxy).status_code == 200
     assert call(fleet, fleet.nginx.url, token=through_proxy).status_code == 401  # a new request id: a replay

@@ -45,7 +45,8 @@ def wait_ready(url: str, process: subprocess.Popen, log: Path) -> None:
 
 @dataclass
 class Replica:
-    """One service replica: `gunicorn cds_service.wsgi:app` with its own port, metrics folder and host cache."""
+    """One service replica, run as the Dockerfile runs it (`gunicorn -c python:cds_service.gunicorn_conf
+    cds_service.wsgi:app`), with its own port, metrics folder and host cache."""
 
     name: str
     folder: Path
@@ -71,9 +72,9 @@ class Replica:
         gunicorn = Path(sys.executable).with_name("gunicorn")
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                [str(gunicorn), "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers), "--timeout", "30",
-                 "cds_service.wsgi:app"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True)
+                [str(gunicorn), "-c", "python:cds_service.gunicorn_conf", "--bind", f"127.0.0.1:{self.port}",
+                 "--workers", str(self.workers), "cds_service.wsgi:app"],
+                cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         wait_ready(f"{self.url}/livez", self.process, self.log)
 
     def kill(self) -> None:

@@ -18,9 +18,13 @@ import pytest
 import requests
 
 from cds_service.config import REPO_ROOT
+from cds_service.samples import get_sample
+from cds_service.services.registry import load_services
+from cds_service.tiny_ehr import hook_request, prefetch_from_bundle
 
 pytestmark = pytest.mark.integration
 DEADLINE_S = 120
+SAMPLE = "net-pnet-gastrinoma"
 
 
 def _free_port() -> int:
@@ -79,10 +83,10 @@ def test_a_bad_setting_is_one_line_naming_it(tmp_path):
 
 
 @pytest.mark.parametrize("dev", [False, True], ids=["gunicorn", "dev"])
-def test_serve_says_listening_once_it_answers(tmp_path, dev):
+def test_serve_says_listening_once_it_answers_and_counts_its_calls(tmp_path, dev):
     port = _free_port()
     out = tmp_path / "out.log"
-    command = _net_cds("serve", "--port", str(port), "--workers", "1", *(["--dev"] if dev else []))
+    command = _net_cds("serve", "--port", str(port), "--workers", "2", *(["--dev"] if dev else []))
     with out.open("wb") as log:
         process = subprocess.Popen(command, cwd=REPO_ROOT, env=_env(tmp_path), stdout=log,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -99,6 +103,15 @@ def test_serve_says_listening_once_it_answers(tmp_path, dev):
                 assert process.poll() is None and time.monotonic() < deadline, out.read_text(errors="replace")
                 time.sleep(0.2)
         assert answer.status_code == 200 and len(answer.json()["services"]) >= 2
+        body = hook_request(load_services()["net-patient-view"], SAMPLE,
+                            prefetch=prefetch_from_bundle(load_services()["net-patient-view"],
+                                                          get_sample(SAMPLE).bundle(), SAMPLE))
+        for _ in range(2):
+            assert requests.post(f"http://127.0.0.1:{port}/cds-services/net-patient-view", json=body,
+                                 timeout=60).status_code == 200
+        # every worker's calls are counted (gunicorn: one metrics folder for all workers), the warm-up's not
+        metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=30).text
+        assert 'net_cds_hook_calls_total{service="net-patient-view",status="200"} 2.0' in metrics
     finally:
         process.terminate()
         try:

@@ -63,8 +63,8 @@ def mint(key: Key, aud: str | list[str] = DISCOVERY_AUD, *, iss: str = ISS, exp_
          jti: str | None = None, headers: dict | None = None, drop: tuple[str, ...] = (), **claims: object) -> str:
     """A signed token as a CDS client would send it (claims can be dropped or changed)."""
     now = int(time.time())
-    payload = {"iss": iss, "aud": aud, "exp": int(now + exp_in), "iat": int(now + iat_offset),
-               "jti": jti or str(uuid.uuid4()), **claims}
+    payload = {"iss": iss, "sub": "net-cds-test-client", "aud": aud, "exp": int(now + exp_in),
+               "iat": int(now + iat_offset), "jti": jti or str(uuid.uuid4()), **claims}
     for name in drop:
         payload.pop(name, None)
     header = {"kid": key.kid, "typ": "JWT", **(headers or {})}
@@ -84,7 +84,8 @@ def unsigned(header: dict, payload: dict, secret: bytes | None = None) -> str:
 
 def claims(aud: str = DISCOVERY_AUD, **overrides: object) -> dict:
     now = int(time.time())
-    return {"iss": ISS, "aud": aud, "exp": now + 300, "iat": now, "jti": str(uuid.uuid4()), **overrides}
+    return {"iss": ISS, "sub": "net-cds-test-client", "aud": aud, "exp": now + 300, "iat": now,
+            "jti": str(uuid.uuid4()), **overrides}
 
 
 def bearer(token: str) -> dict:

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import uuid
+from pathlib import Path
 
 import pytest
 import responses
@@ -17,8 +18,9 @@ from hypothesis import strategies as st
 from cds_service import create_app
 from cds_service.config import Settings
 from cds_service.fhir.outbound import is_under
+from cds_service.web.errors import UNAUTHORIZED_BODY
 from tests.conftest import FHIR_BASE
-from tests.security.conftest import ISS, PUBLIC, jwks, mint
+from tests.security.conftest import ISS, PUBLIC, Key, jwks, mint
 from tests.security.hook_bodies import full_prefetch, hook_body
 from tests.security.hostile_fhir import DEPTHS, hostile_bundles, hostile_resources, server_answers, to_json
 
@@ -124,89 +126,47 @@ jwt_shaped = st.builds(lambda h, p, s: f"Bearer {_b64(json.dumps(h).encode())}.{
                        st.binary(max_size=64))
 
 
-@pytest.fixture(scope="module")
-def apps(tmp_path_factory, keys) -> dict:
-    folder = tmp_path_factory.mktemp("fuzz")
-    (folder / "jwks.json").write_text(json.dumps(jwks(keys["es384"])))
+def make_apps(folder: Path, key: Key) -> dict:
+    """The fuzzed services (also used by bench/fuzz_run.py): open, secured (JWT with `key`), and one that
+    queries a FHIR server (answered by `responses` in the tests)."""
+    (folder / "jwks.json").write_text(json.dumps(jwks(key)))
     base = Settings().with_overrides(allowed_fhir_servers=(FHIR_BASE,), fhir_timeout=0.5, fhir_total_timeout=1.0,
                                      feedback_db=str(folder / "fb.sqlite3"), fhir_query_budget=0)
     secured = base.with_overrides(auth="required", trusted_issuers=(ISS,), jwks_file=folder / "jwks.json",
                                   public_base_url=PUBLIC, jti_db="memory")
-    return {"open": create_app(base).test_client(), "secured": create_app(secured).test_client()}
+    fetching = base.with_overrides(fhir_query_budget=40, fhir_page_size=0, fhir_max_pages=3)
+    return {"open": create_app(base).test_client(), "secured": create_app(secured).test_client(),
+            "fetching": create_app(fetching).test_client()}
+
+
+@pytest.fixture(scope="module")
+def apps(tmp_path_factory, keys) -> dict:
+    return make_apps(tmp_path_factory.mktemp("fuzz"), keys["es384"])
 
 
 def _request(client, method: str, path: str, body: bytes | str, headers: dict):
     return client.open(path, method=method, data=body, headers=headers)
 
 
-@FUZZ
-@given(method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "OPTIONS", "HEAD", "PATCH"]),
-       path=st.sampled_from(KNOWN_PATHS) | st.text("abcdefghijklmnopqrstuvwxyz-_.%~", max_size=20).map(
-           lambda s: f"/cds-services/{s}"),
-       body=bodies,
-       content_type=st.sampled_from(["application/json", "application/fhir+json", "text/plain", "", "application/json;"
-                                     " charset=latin-1"]) | header_text,
-       extra=st.dictionaries(st.sampled_from(["X-Forwarded-For", "X-Forwarded-Host", "Origin", "Accept",
+open_cases = st.fixed_dictionaries({
+    "method": st.sampled_from(["GET", "POST", "PUT", "DELETE", "OPTIONS", "HEAD", "PATCH"]),
+    "path": st.sampled_from(KNOWN_PATHS) | st.text("abcdefghijklmnopqrstuvwxyz-_.%~", max_size=20).map(
+        lambda s: f"/cds-services/{s}"),
+    "body": bodies,
+    "content_type": st.sampled_from(["application/json", "application/fhir+json", "text/plain", "",
+                                     "application/json; charset=latin-1"]) | header_text,
+    "extra": st.dictionaries(st.sampled_from(["X-Forwarded-For", "X-Forwarded-Host", "Origin", "Accept",
                                               "Content-Encoding", "Transfer-Encoding", "Authorization"]),
-                             header_text, max_size=3))
-def test_no_request_to_the_open_service_is_a_500(apps, method, path, body, content_type, extra):
-    headers = {**extra, "Content-Type": content_type}
-    response = _request(apps["open"], method, path, body, headers)
-    event(f"status {response.status_code}")
-    assert response.status_code < 500, (method, path, response.get_data(as_text=True)[:300])
-
-
-@FUZZ
-@given(path=st.sampled_from(KNOWN_PATHS),
-       method=st.sampled_from(["GET", "POST", "OPTIONS"]),
-       body=bodies,
-       authorization=st.one_of(st.none(), header_text, header_text.map("Bearer ".__add__), jwt_shaped,
+                             header_text, max_size=3)})
+secured_cases = st.fixed_dictionaries({
+    "path": st.sampled_from(KNOWN_PATHS),
+    "method": st.sampled_from(["GET", "POST", "OPTIONS"]),
+    "body": bodies,
+    "authorization": st.one_of(st.none(), header_text, header_text.map("Bearer ".__add__), jwt_shaped,
                                st.builds(lambda exp, aud_ok, claims: (exp, aud_ok, claims),
                                          st.integers(-4000, 4000), st.booleans(),
                                          st.dictionaries(st.sampled_from(["tenant", "nbf", "sub"]), json_values,
-                                                         max_size=2))))
-def test_no_request_to_the_secured_service_is_a_500(apps, keys, path, method, body, authorization):
-    headers = {"Content-Type": "application/json"}
-    if isinstance(authorization, tuple):  # a properly signed token, valid or not
-        exp, aud_ok, claims = authorization
-        aud = PUBLIC + path if aud_ok else PUBLIC + "/elsewhere"
-        headers["Authorization"] = "Bearer " + mint(keys["es384"], aud, exp_in=exp, **claims)
-    elif authorization is not None:
-        headers["Authorization"] = authorization
-    response = _request(apps["secured"], method, path, body, headers)
-    event(f"status {response.status_code}")
-    assert response.status_code < 500, (method, path, response.get_data(as_text=True)[:300])
-    if response.status_code == 401:
-        assert response.data == b""
-    if method != "OPTIONS" and path != "/healthz" and "Authorization" not in headers:
-        assert response.status_code == 401
-
-
-@FUZZ
-@given(body=near_valid_hook_bodies())
-def test_no_hook_request_is_a_500(apps, body):
-    """Mostly-valid hook requests, so that hostile values reach gather, the profile builder and the rules."""
-    context = body.get("context")
-    service = "net-order-sign" if isinstance(context, dict) and "draftOrders" in context else "net-patient-view"
-    response = apps["open"].post(f"/cds-services/{service}", json=body)
-    event(f"status {response.status_code}")
-    assert response.status_code < 500, (body, response.get_data(as_text=True)[:300])
-
-
-@FUZZ
-@given(body=near_valid_feedback())
-def test_no_feedback_request_is_a_500(apps, body):
-    response = apps["open"].post("/cds-services/net-patient-view/feedback", json=body)
-    event(f"status {response.status_code}")
-    assert response.status_code < 500, (body, response.get_data(as_text=True)[:300])
-
-
-def test_fuzz_strategies_reach_the_handlers(apps):
-    """Guard against a fuzzer that only ever tests the error paths: a valid body gets a 200."""
-    body = json.dumps(copy.deepcopy(hook_body()))
-    response = apps["open"].post("/cds-services/net-patient-view", data=body, content_type="application/json")
-    assert response.status_code == 200
-
+                                                         max_size=2)))})
 
 TOKEN = {"access_token": "ehr-secret-token", "token_type": "Bearer", "expires_in": 300, "scope": "patient/*.read",
          "subject": "net-cds"}
@@ -226,15 +186,6 @@ def hostile_prefetch_bodies(draw: st.DrawFn) -> tuple[str, str]:
     return service, to_json(body)
 
 
-@FUZZ
-@given(case=hostile_prefetch_bodies())
-def test_no_hook_request_with_hostile_fhir_in_the_prefetch_is_a_500(apps, case):
-    service, body = case
-    response = apps["open"].post(f"/cds-services/{service}", data=body, content_type="application/json")
-    event(f"status {response.status_code}")
-    assert response.status_code < 500, (body[:300], response.get_data(as_text=True)[:300])
-
-
 @st.composite
 def hostile_server_cases(draw: st.DrawFn) -> tuple[str, dict, list[str]]:
     """(service, request, answers): some prefetch keys missing, the FHIR server answering hostile FHIR."""
@@ -246,10 +197,51 @@ def hostile_server_cases(draw: st.DrawFn) -> tuple[str, dict, list[str]]:
     return service, body, draw(st.lists(server_answers, min_size=1, max_size=6))
 
 
-@FUZZ
-@given(case=hostile_server_cases())
-def test_no_hook_request_with_hostile_fhir_server_answers_is_a_500(fetching_app, case):
-    """The FHIR server answers hostile FHIR: never a 500, and the token never leaves the FHIR base."""
+
+# Each family: a strategy and a function that sends one drawn case and returns (response, broken rules).
+# The tests below and bench/fuzz_run.py (20,000 requests) use the same families.
+
+def send_open(apps: dict, key: Key, case: dict) -> tuple[object, list[str]]:
+    headers = {**case["extra"], "Content-Type": case["content_type"]}
+    return _request(apps["open"], case["method"], case["path"], case["body"], headers), []
+
+
+def send_secured(apps: dict, key: Key, case: dict) -> tuple[object, list[str]]:
+    path, method, authorization = case["path"], case["method"], case["authorization"]
+    headers = {"Content-Type": "application/json"}
+    if isinstance(authorization, tuple):  # a properly signed token, valid or not
+        exp, aud_ok, claims = authorization
+        aud = PUBLIC + path if aud_ok else PUBLIC + "/elsewhere"
+        headers["Authorization"] = "Bearer " + mint(key, aud, exp_in=exp, **claims)
+    elif authorization is not None:
+        headers["Authorization"] = authorization
+    response = _request(apps["secured"], method, path, case["body"], headers)
+    broken = []
+    if response.status_code == 401 and response.get_json(silent=True) != UNAUTHORIZED_BODY:
+        broken.append("a 401 with a body other than the fixed one")
+    if method != "OPTIONS" and path != "/healthz" and "Authorization" not in headers and response.status_code != 401:
+        broken.append("no token but not a 401")
+    return response, broken
+
+
+def send_hook(apps: dict, key: Key, body: dict) -> tuple[object, list[str]]:
+    """Mostly-valid hook requests, so that hostile values reach gather, the profile builder and the rules."""
+    context = body.get("context")
+    service = "net-order-sign" if isinstance(context, dict) and "draftOrders" in context else "net-patient-view"
+    return apps["open"].post(f"/cds-services/{service}", json=body), []
+
+
+def send_feedback(apps: dict, key: Key, body: dict) -> tuple[object, list[str]]:
+    return apps["open"].post("/cds-services/net-patient-view/feedback", json=body), []
+
+
+def send_hostile_prefetch(apps: dict, key: Key, case: tuple[str, str]) -> tuple[object, list[str]]:
+    service, body = case
+    return apps["open"].post(f"/cds-services/{service}", data=body, content_type="application/json"), []
+
+
+def send_hostile_server(apps: dict, key: Key, case: tuple[str, dict, list[str]]) -> tuple[object, list[str]]:
+    """The FHIR server answers hostile FHIR: the token must never leave the FHIR base either."""
     service, body, answers = case
     served = iter(answers * 20)
 
@@ -258,16 +250,67 @@ def test_no_hook_request_with_hostile_fhir_server_answers_is_a_500(fetching_app,
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         rsps.add_callback(responses.GET, re.compile(".*"), callback=answer)
-        response = fetching_app.post(f"/cds-services/{service}", json=body)
+        response = apps["fetching"].post(f"/cds-services/{service}", json=body)
         sent_to = [c.request.url for c in rsps.calls]
+    outside = [url for url in sent_to if not is_under(FHIR_BASE, url) or ".." in url.split("?")[0]]
+    return response, [f"token sent outside the FHIR base: {outside}"] if outside else []
+
+
+FAMILIES = {
+    "open service": (open_cases, send_open),
+    "secured service": (secured_cases, send_secured),
+    "near-valid hook": (near_valid_hook_bodies(), send_hook),
+    "feedback": (near_valid_feedback(), send_feedback),
+    "hostile prefetch": (hostile_prefetch_bodies(), send_hostile_prefetch),
+    "hostile FHIR server": (hostile_server_cases(), send_hostile_server),
+}
+
+
+def _check(apps: dict, keys: dict, family: str, case: object) -> None:
+    response, broken = FAMILIES[family][1](apps, keys["es384"], case)
     event(f"status {response.status_code}")
-    assert response.status_code < 500, (answers, response.get_data(as_text=True)[:300])
-    assert all(is_under(FHIR_BASE, url) and ".." not in url.split("?")[0] for url in sent_to), sent_to
+    assert response.status_code < 500, (family, str(case)[:300], response.get_data(as_text=True)[:300])
+    assert not broken, (family, broken)
 
 
-@pytest.fixture(scope="module")
-def fetching_app(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("fuzz-fetch")
-    settings = Settings().with_overrides(allowed_fhir_servers=(FHIR_BASE,), fhir_timeout=0.5, fhir_total_timeout=1.0,
-                                         feedback_db=str(folder / "fb.sqlite3"), fhir_page_size=0, fhir_max_pages=3)
-    return create_app(settings).test_client()
+@FUZZ
+@given(case=open_cases)
+def test_no_request_to_the_open_service_is_a_500(apps, keys, case):
+    _check(apps, keys, "open service", case)
+
+
+@FUZZ
+@given(case=secured_cases)
+def test_no_request_to_the_secured_service_is_a_500(apps, keys, case):
+    _check(apps, keys, "secured service", case)
+
+
+@FUZZ
+@given(case=near_valid_hook_bodies())
+def test_no_hook_request_is_a_500(apps, keys, case):
+    _check(apps, keys, "near-valid hook", case)
+
+
+@FUZZ
+@given(case=near_valid_feedback())
+def test_no_feedback_request_is_a_500(apps, keys, case):
+    _check(apps, keys, "feedback", case)
+
+
+@FUZZ
+@given(case=hostile_prefetch_bodies())
+def test_no_hook_request_with_hostile_fhir_in_the_prefetch_is_a_500(apps, keys, case):
+    _check(apps, keys, "hostile prefetch", case)
+
+
+@FUZZ
+@given(case=hostile_server_cases())
+def test_no_hook_request_with_hostile_fhir_server_answers_is_a_500(apps, keys, case):
+    _check(apps, keys, "hostile FHIR server", case)
+
+
+def test_fuzz_strategies_reach_the_handlers(apps):
+    """Guard against a fuzzer that only ever tests the error paths: a valid body gets a 200."""
+    body = json.dumps(copy.deepcopy(hook_body()))
+    response = apps["open"].post("/cds-services/net-patient-view", data=body, content_type="application/json")
+    assert response.status_code == 200

@@ -10,6 +10,7 @@ import responses
 from cds_service import create_app
 from cds_service.config import Settings
 from cds_service.security import StartupError
+from cds_service.web.errors import UNAUTHORIZED_BODY
 from tests.security.conftest import (
     DISCOVERY_AUD,
     ISS,
@@ -28,8 +29,10 @@ PV_AUD = PUBLIC + PV_PATH
 
 
 def assert_bare_401(response) -> None:
+    """The one answer to every authentication failure: JSON, without the reason (the audit log has it)."""
     assert response.status_code == 401
-    assert response.data == b""
+    assert response.mimetype == "application/json"
+    assert response.get_json() == UNAUTHORIZED_BODY
     assert response.headers["WWW-Authenticate"] == "Bearer"
 
 

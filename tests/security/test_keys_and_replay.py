@@ -66,8 +66,11 @@ def test_failed_refresh_keeps_the_last_good_keys(keys, failure):
         rsps.add(responses.GET, JWKS_URL, json=jwks(keys["es384"]))
         assert store.keys_for(keys["es384"].kid)
         rsps.replace(responses.GET, JWKS_URL, **failure)
-        assert store.keys_for(keys["es384"].kid)
+        assert store.keys_for(keys["es384"].kid)  # the known key at once, the refresh in the background
+        store.wait_for_refreshes(10)
         assert len(rsps.calls) == 2
+        assert store.keys_for(keys["es384"].kid)  # the refresh failed: the last good keys stay
+        store.wait_for_refreshes(10)  # (that call started another refresh: let it end inside this mock)
 
 
 def test_app_with_a_jwks_url(tmp_path, auth_settings, keys):

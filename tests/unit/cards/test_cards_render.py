@@ -94,8 +94,8 @@ def test_conditional_card_shows_branches_and_what_decides() -> None:
 
 def test_addenda_are_rendered_inside_the_next_step_card() -> None:
     c = card(render(SITUATIONS["gi-progressing"][0]), "prrt-after-ssa")
-    assert "**PRRT eligibility.**" in c["detail"] and "Karnofsky &gt; 50: unknown" in c["detail"]
-    assert "**Liver-directed option.**" in c["detail"] and "**The SSA alongside the next treatment.**" in c["detail"]
+    assert "**PRRT eligibility:** Karnofsky > 50 unknown." in c["detail"]
+    assert "**Liver-directed option:**" in c["detail"] and "**The SSA alongside" in c["detail"]
     assert "GI-" not in c["detail"] and "X-7" not in c["detail"] and "decision model" not in c["detail"]
     assert c["extension"]["org.net-cds.card"]["rules"] == ["GI-6", "X-7", "GI-9", "GI-11"]
 
@@ -284,3 +284,10 @@ def test_a_suggestion_that_cannot_be_built_is_explained_on_the_card() -> None:
     c = card(render(p, "order-sign"), "ppi-gastrinoma-dosing")
     assert "suggestions" not in c
     assert 'No button for "Change the drafted PPI to twice daily"' in c["detail"] and "subject" in c["detail"]
+
+
+def test_every_option_has_a_short_name_for_branches_and_check_first() -> None:
+    options = set(yaml.safe_load((CARDS / "options.yaml").read_text()))
+    names = yaml.safe_load((CARDS / "option_names.yaml").read_text())
+    assert options <= set(names), options - set(names)
+    assert all(isinstance(v, str) and 0 < len(v) <= 60 for v in names.values())

@@ -144,6 +144,8 @@ def test_a_bad_as_of_extension_is_a_400_naming_the_field(tmp_path, value):
 
 def test_production_refuses_an_as_of_request_and_setting(tmp_path):
     settings = Settings().with_overrides(environment="production", auth="disabled",
+                                         public_base_url="https://cds.example.org",  # production needs both
+                                         allowed_fhir_servers=("https://ehr.example.org/fhir",),
                                          feedback_db=str(tmp_path / "f.sqlite3"))
     response = create_app(settings).test_client().post("/cds-services/net-patient-view",
                                                        json=_request(AS_OF.isoformat()))

@@ -366,20 +366,20 @@ def _clean_proxy_env(monkeypatch) -> None:
 
 
 def test_session_reads_the_environment_once_when_no_proxy_is_set(monkeypatch):
-    from cds_service.fhir.fallback import _TimeoutSession
+    from cds_service.fhir.transport import FhirSession
 
     _clean_proxy_env(monkeypatch)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/internal-ca.pem")
-    session = _TimeoutSession("https://ehr.example.org/fhir", timeout=1.0, pool_size=4)
+    session = FhirSession("https://ehr.example.org/fhir", timeout=1.0, pool_size=4)
     assert session.trust_env is False and session.verify == "/etc/internal-ca.pem"
 
 
 def test_session_leaves_proxies_to_requests_when_one_is_configured(monkeypatch):
-    from cds_service.fhir.fallback import _TimeoutSession
+    from cds_service.fhir.transport import FhirSession
 
     _clean_proxy_env(monkeypatch)
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
-    session = _TimeoutSession("https://ehr.example.org/fhir", timeout=1.0, pool_size=4)
+    session = FhirSession("https://ehr.example.org/fhir", timeout=1.0, pool_size=4)
     assert session.trust_env is True
 
 

@@ -52,7 +52,7 @@ def test_cli_order_sign_with_draft(capsys: pytest.CaptureFixture[str]) -> None:
     args = argparse.Namespace(file=str(DRAFT_CASE), hook=None, draft=str(DRAFT), json=False, as_of=date(2026, 11, 28))
     assert explain_cmd.run(args) == 0
     out = capsys.readouterr().out
-    assert "NET profile (order-sign)" in out and "FIRED  O-SSA-1" in out
+    assert "NET profile (order-sign; knowledge base version 2" in out and "FIRED  O-SSA-1" in out
 
 
 def test_cli_json(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,204 @@
+"""How the EHR's token travels to its FHIR server: one requests session per server that bounds every request.
+
+Each request: no redirects; the whole answer within the per-request timeout and the call's deadline; at
+most 32 MiB per answer and the call's byte budget across its parallel requests (CallLimits); the URL,
+as it will be sent, under the FHIR base; the connection made to an address the outbound policy approved
+when the host name was resolved (DNS rebinding). fallback.py builds the FHIR queries on top of this.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+import urllib3
+import urllib3.connection
+import urllib3.exceptions
+import urllib3.util.connection
+from requests.adapters import HTTPAdapter
+
+from cds_service.fhir.outbound import AddressBlocked, is_under, resolve_checked
+
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024  # one page of FHIR JSON; more is refused, not buffered
+
+
+class AnswersTooLarge(requests.RequestException):
+    """The FHIR server's answers to one hook call passed the call's byte budget; reading stopped."""
+
+
+class CallDeadlinePassed(requests.RequestException):
+    """The hook call's total FHIR deadline passed while an answer was being read; reading stopped."""
+
+
+@dataclass
+class CallLimits:
+    """What one hook call may spend on FHIR answers, shared by its parallel requests (audit issue 13:
+    twelve 20 MiB answers raised a worker by up to 1.9 GiB, and work went on past the total deadline)."""
+
+    deadline: float  # time.monotonic() by which every request of the call has ended
+    max_bytes: int
+    max_resources: int
+    received: int = 0
+    resources: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def take_bytes(self, count: int) -> None:
+        with self._lock:
+            self.received += count
+            if self.received > self.max_bytes:
+                raise AnswersTooLarge(f"answers larger than {self.max_bytes // (1024 * 1024)} MiB for this call")
+        if time.monotonic() > self.deadline:
+            raise CallDeadlinePassed("the call's FHIR deadline passed")
+
+    def take_resources(self, count: int) -> bool:
+        with self._lock:
+            self.resources += count
+            return self.resources <= self.max_resources
+
+
+current_call = threading.local()  # the CallLimits of the request this thread is sending (set by FhirFetcher)
+
+
+class FhirSession(requests.Session):
+    """A session whose requests never follow redirects (they could leave the server) and always end in time.
+
+    `timeout` bounds the whole request, not just each socket read: the body is streamed and a server that
+    trickles bytes is cut off at the deadline, so a worker thread is never held longer than that (the
+    response headers themselves are bounded per read only, by requests' read timeout).
+    """
+
+    def __init__(self, base_url: str, timeout: float, pool_size: int, allow_loopback: bool = False) -> None:
+        super().__init__()
+        self.base_url = base_url
+        self.timeout = timeout
+        self.max_redirects = 0
+        _environment_read_once(self)
+        adapter = _CheckedAdapter(allow_loopback, pool_connections=4, pool_maxsize=max(pool_size, 4), max_retries=0)
+        self.mount("http://", adapter)
+        self.mount("https://", adapter)
+
+    def request(self, method, url, **kwargs):  # type: ignore[override]
+        deadline = time.monotonic() + self.timeout
+        limits: CallLimits | None = getattr(current_call, "limits", None)
+        if limits is not None:
+            deadline = min(deadline, limits.deadline)
+        kwargs.setdefault("timeout", self.timeout)
+        kwargs["allow_redirects"] = False
+        kwargs["stream"] = True
+        response = super().request(method, url, **kwargs)
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in _chunks(response):
+                chunks.append(chunk)
+                size += len(chunk)
+                if limits is not None:
+                    limits.take_bytes(len(chunk))
+                if size > MAX_RESPONSE_BYTES:
+                    raise requests.exceptions.ContentDecodingError(f"response larger than {MAX_RESPONSE_BYTES} bytes")
+                if time.monotonic() > deadline:
+                    raise requests.exceptions.ReadTimeout(f"response not complete within {self.timeout} s")
+            response._content = b"".join(chunks)  # what requests does when not streaming
+        finally:
+            response.close()
+        return response
+
+
+    def send(self, request: requests.PreparedRequest, **kwargs):  # type: ignore[override]
+        """The last check before the EHR's token goes out: the URL as it will be sent (after requests'
+        own normalisation) lies under this session's FHIR base (audit issue 13, finding 4)."""
+        if not is_under(self.base_url, request.url or ""):
+            raise OffBaseRequest("a URL outside the FHIR base was not requested")
+        return super().send(request, **kwargs)
+
+
+class OffBaseRequest(requests.RequestException):
+    """A request that would have left the FHIR base path; it was not sent."""
+
+
+class _CheckedConnection(urllib3.connection.HTTPConnection):
+    """Connects to the address `resolve_checked` approved for the host (the Host header, TLS SNI and the
+    certificate check still use the host name)."""
+
+    allow_loopback = False
+
+    def _new_conn(self) -> socket.socket:
+        address = resolve_checked(self._dns_host, self.port, self.allow_loopback)
+        try:
+            sock = urllib3.util.connection.create_connection(
+                (address, self.port), self.timeout, source_address=self.source_address,
+                socket_options=self.socket_options)
+        except TimeoutError as exc:
+            raise urllib3.exceptions.ConnectTimeoutError(self, f"Connection to {self.host} timed out") from exc
+        except OSError as exc:
+            raise urllib3.exceptions.NewConnectionError(self, f"Failed to establish a new connection: {exc}") from exc
+        return sock
+
+
+class _CheckedHTTPSConnection(_CheckedConnection, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _CheckedAdapter(HTTPAdapter):
+    """requests' adapter whose connections check the resolved address first (DNS rebinding)."""
+
+    def __init__(self, allow_loopback: bool, **kwargs: Any) -> None:
+        self._allow_loopback = allow_loopback
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        loopback = {"allow_loopback": self._allow_loopback}
+        http_conn = type("CheckedHTTPConnection", (_CheckedConnection,), loopback)
+        https_conn = type("CheckedHTTPSConnection", (_CheckedHTTPSConnection,), loopback)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": type("CheckedHTTPPool", (urllib3.HTTPConnectionPool,), {"ConnectionCls": http_conn}),
+            "https": type("CheckedHTTPSPool", (urllib3.HTTPSConnectionPool,), {"ConnectionCls": https_conn}),
+        }
+        self.poolmanager.key_fn_by_scheme = dict(self.poolmanager.key_fn_by_scheme)
+
+
+def blocked_address(exc: BaseException) -> AddressBlocked | None:
+    """The AddressBlocked behind a requests ConnectionError, if that is what it was."""
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 10:
+        if isinstance(current, AddressBlocked):
+            return current
+        current = current.__cause__ or current.__context__ or (
+            getattr(current, "reason", None) if isinstance(getattr(current, "reason", None), BaseException) else None)
+        seen += 1
+    return None
+
+
+def _environment_read_once(session: requests.Session) -> None:
+    """Read requests' environment settings once, not on every request (performance, BENCHMARKS.md).
+
+    With `trust_env` on, requests scans the whole environment for proxy variables, looks for a .netrc and
+    re-reads the CA bundle variables on every call: ~0.15 of its ~0.5 ms of CPU per FHIR request, and the
+    fallback's parallel requests queue for that CPU. When no proxy is configured the session takes the CA
+    bundle (REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE) now and stops reading the environment; a .netrc is never
+    used (the EHR's bearer token is the only credential sent). With a proxy configured, requests keeps
+    handling it (and no_proxy) itself.
+    """
+    if any(key.lower().endswith("_proxy") for key in os.environ):
+        return
+    session.trust_env = False
+    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+
+
+def _chunks(response: requests.Response) -> Iterator[bytes]:
+    """The body as it arrives: urllib3 2's read1 returns what is there instead of waiting for a full chunk
+    (iter_content would wait for 64 KiB, byte by trickled byte)."""
+    raw = response.raw
+    if hasattr(raw, "read1"):
+        while chunk := raw.read1(64 * 1024, decode_content=True):
+            yield chunk
+    else:  # urllib3 1.x
+        yield from response.iter_content(1024)
