@@ -1,15 +1,16 @@
 """The proxy's cost, and the hooks' p90 as /metrics reports it.
 
-    .venv/bin/python bench/fleet.py            # about 4 minutes
+    .venv/bin/python bench/fleet.py            # about 12 minutes (3 rounds)
     .venv/bin/python bench/fleet.py --quick    # short runs, to check the harness
 
 Topologies, with the same two sync workers in total on this 2-core machine:
 - "gunicorn alone": one gunicorn, 2 workers (as bench/run.py measures it);
 - "nginx + 2 replicas": deploy/nginx's files in front of two gunicorn replicas of 1 worker each;
 - "nginx + 2 replicas, PostgreSQL": the same, with feedback and issued cards in PostgreSQL.
-Each runs pv-500 and os-ppi (bench/run.py's scenarios) with bench/loadgen.py at concurrency 1 and 8.
-After each nginx topology, the replicas' /metrics are read and the p90 of each hook is computed from
-the histogram buckets summed over the replicas, as Prometheus' histogram_quantile() does.
+All run at once; the load runs take turns (bench/loadgen.py, pv-500 and os-ppi from bench/run.py, at
+concurrency 1 and 8, `--rounds` times), so each comparison is made under the same load of the shared
+machine. Then the replicas' /metrics are read and the p50/p90/p99 of each hook computed from the
+histogram buckets summed over the replicas, as Prometheus' histogram_quantile() does.
 Raw results: bench/results/fleet-<time>.json. Needs nginx (and PostgreSQL for the third topology):
 scripts/bootstrap --test installs them.
 """
@@ -26,7 +27,7 @@ import sys
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -78,6 +79,7 @@ def hook_p90_ms(replica_urls: list[str]) -> dict[str, dict[str, float]]:
 @contextmanager
 def fleet(folder: Path, env: dict[str, str]) -> Iterator[tuple[str, list[str]]]:
     """nginx + two one-worker replicas; yields nginx's base URL and the replicas' URLs."""
+    folder.mkdir(mode=0o755, exist_ok=True)
     replicas = [Replica(f"replica{i}", folder, {**env, "NET_CDS_LOG_LEVEL": "WARNING"}, workers=1) for i in (1, 2)]
     nginx = Nginx(folder, [f"127.0.0.1:{r.port}" for r in replicas])
     try:
@@ -91,22 +93,30 @@ def fleet(folder: Path, env: dict[str, str]) -> Iterator[tuple[str, list[str]]]:
             replica.stop()
 
 
-def measure(base: str, bodies: dict[str, Path], quick: bool) -> dict[str, list[dict]]:
-    out = {}
-    for name in SCENARIO_NAMES:
-        scenario = SCENARIOS[name]
-        url = f"{base}/cds-services/{scenario.service_id}"
-        out[name] = [load_run(url, bodies[name], c, scenario, quick) for c in CONCURRENCY]
-        for run in out[name]:
-            s = run["summary"]
-            print(f"   {name} c={run['concurrency']}: p50 {s['p50_ms']:.1f} p99 {s['p99_ms']:.1f} ms, "
-                  f"{s['rps']:.0f} req/s, errors {s['errors']}", flush=True)
+def measure(bases: dict[str, str], bodies: dict[str, Path], quick: bool, rounds: int) -> dict[str, dict]:
+    """Paired runs: for each round, scenario and concurrency, every topology in turn (while the others
+    idle), so a change in the shared machine's load hits both sides of a comparison alike."""
+    out: dict[str, dict] = {topology: {name: [] for name in SCENARIO_NAMES} for topology in bases}
+    for round_no in range(1, rounds + 1):
+        for name in SCENARIO_NAMES:
+            scenario = SCENARIOS[name]
+            for concurrency in CONCURRENCY:
+                for topology, base in bases.items():
+                    run = load_run(f"{base}/cds-services/{scenario.service_id}", bodies[name], concurrency, scenario,
+                                   quick)
+                    run["round"] = round_no
+                    out[topology][name].append(run)
+                    s = run["summary"]
+                    print(f"   round {round_no} {name} c={concurrency} {topology}: p50 {s['p50_ms']:.1f} "
+                          f"p99 {s['p99_ms']:.1f} ms, {s['rps']:.0f} req/s, errors {s['errors']} "
+                          f"(CPU capacity {run['cpu_capacity_before']:.2f}x)", flush=True)
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3, help="paired rounds (each topology once per round)")
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL topology")
     args = parser.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -117,29 +127,29 @@ def main(argv: list[str] | None = None) -> int:
         bodies[name].write_bytes(json.dumps(request_body(s.service_id, s.sample_id, s.resources,
                                                          draft=s.draft)).encode())
     results: dict = {"date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
-                     "quick": args.quick, "topologies": {}}
+                     "quick": args.quick, "rounds": args.rounds, "load_average_before": wait_for_quiet(patience_s=30)}
     folder = Path(tempfile.mkdtemp(prefix="net-cds-bench-fleet-"))
     folder.chmod(0o755)
+    cluster = None if args.no_postgres else PostgresCluster().init()
     try:
-        print(f"== gunicorn alone (load average {wait_for_quiet(patience_s=30):.2f})", flush=True)
-        with running(Gunicorn(workers=2, env=BENCH_ENV, log_file=RESULTS / "gunicorn.log")) as base:
-            results["topologies"]["gunicorn alone (2 workers)"] = {"load": measure(base, bodies, args.quick)}
-        print(f"== nginx + 2 replicas (load average {wait_for_quiet(patience_s=30):.2f})", flush=True)
-        with fleet(folder, BENCH_ENV) as (base, replicas):
-            load = measure(base, bodies, args.quick)
-            results["topologies"]["nginx + 2 replicas × 1 worker"] = {"load": load, "metrics": hook_p90_ms(replicas)}
-        if not args.no_postgres:
-            print(f"== nginx + 2 replicas, PostgreSQL (load average {wait_for_quiet(patience_s=30):.2f})", flush=True)
-            cluster = PostgresCluster().init()
-            try:
-                env = {**BENCH_ENV, "NET_CDS_FEEDBACK_DB": cluster.url}
-                with fleet(folder, env) as (base, replicas):
-                    load = measure(base, bodies, args.quick)
-                    results["topologies"]["nginx + 2 replicas × 1 worker, PostgreSQL"] = {
-                        "load": load, "metrics": hook_p90_ms(replicas)}
-            finally:
-                cluster.destroy()
+        with ExitStack() as stack:
+            bases = {"gunicorn alone (2 workers)":
+                     stack.enter_context(running(Gunicorn(workers=2, env=BENCH_ENV,
+                                                          log_file=RESULTS / "gunicorn.log")))}
+            plain_base, plain_replicas = stack.enter_context(fleet(folder / "plain", BENCH_ENV))
+            bases["nginx + 2 replicas × 1 worker"] = plain_base
+            replicas = {"nginx + 2 replicas × 1 worker": plain_replicas}
+            if cluster is not None:
+                pg_base, pg_replicas = stack.enter_context(
+                    fleet(folder / "pg", {**BENCH_ENV, "NET_CDS_FEEDBACK_DB": cluster.url}))
+                bases["nginx + 2 replicas × 1 worker, PostgreSQL"] = pg_base
+                replicas["nginx + 2 replicas × 1 worker, PostgreSQL"] = pg_replicas
+            load = measure(bases, bodies, args.quick, args.rounds)
+            results["topologies"] = {t: {"load": load[t], "metrics": hook_p90_ms(replicas[t]) if t in replicas else {}}
+                                     for t in bases}
     finally:
+        if cluster is not None:
+            cluster.destroy()
         shutil.rmtree(folder, ignore_errors=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     (RESULTS / f"fleet-{stamp}.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
@@ -147,18 +157,33 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def table(results: dict) -> str:
-    """Markdown: latency and throughput per topology, then the hooks' percentiles from /metrics."""
-    lines = ["| topology | scenario | c | p50 ms | p99 ms | req/s | errors |", "|---|---|---|---|---|---|---|"]
-    for topology, data in results["topologies"].items():
-        for name, runs in data["load"].items():
-            for run in runs:
-                s = run["summary"]
-                lines.append(f"| {topology} | {name} | {run['concurrency']} | {s['p50_ms']:.1f} | {s['p99_ms']:.1f} "
-                             f"| {s['rps']:.0f} | {s['errors']} |")
+    """Markdown: per topology the median over rounds of p50, p99 and req/s, and each against gunicorn alone
+    (the median of the per-round ratios); then the hooks' percentiles read from /metrics."""
+    topologies = list(results["topologies"])
+    reference = results["topologies"][topologies[0]]["load"]
+    lines = ["| topology | scenario | c | p50 ms | p99 ms | req/s | p50 / alone | p99 / alone | req/s / alone "
+             "| errors |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for topology in topologies:
+        for name, runs in results["topologies"][topology]["load"].items():
+            for concurrency in CONCURRENCY:
+                mine = [r["summary"] for r in runs if r["concurrency"] == concurrency]
+                alone = [r["summary"] for r in reference[name] if r["concurrency"] == concurrency]
+                row = {k: _median([m[k] for m in mine]) for k in ("p50_ms", "p99_ms", "rps")}
+                ratio = {k: _median([m[k] / a[k] for m, a in zip(mine, alone, strict=True)])
+                         for k in ("p50_ms", "p99_ms", "rps")}
+                lines.append(f"| {topology} | {name} | {concurrency} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} | "
+                             f"{row['rps']:.0f} | {ratio['p50_ms']:.2f} | {ratio['p99_ms']:.2f} | {ratio['rps']:.2f} | "
+                             f"{sum(m['errors'] for m in mine)} |")
     lines += ["", "| topology | hook (from /metrics) | calls | p50 ms | p90 ms | p99 ms |", "|---|---|---|---|---|---|"]
-    for topology, data in results["topologies"].items():
-        for service, m in sorted((data.get("metrics") or {}).items()):
+    for topology in topologies:
+        for service, m in sorted((results["topologies"][topology].get("metrics") or {}).items()):
             lines.append(f"| {topology} | {service} | {m['count']:.0f} | {m['p50_ms']:.1f} | {m['p90_ms']:.1f} "
                          f"| {m['p99_ms']:.1f} |")
     return "\n".join(lines)

@@ -1,7 +1,8 @@
 """PostgreSQL for the state replicas share (feedback, jti replay cache): connections, outages, schema.
 
-Several replicas behind a proxy share one database. Three rules keep a database problem from
-becoming a hook problem:
+Several replicas behind a proxy share one database. Connections come from a small per-process pool
+(at most MAX_OPEN in use; also right under gevent workers, where psycopg >= 3.1.14 cooperates by
+itself). Three rules keep a database problem from becoming a hook problem:
 - every wait is bounded: connecting gives up after `connect_timeout` seconds and each statement
   after `statement_timeout_ms`;
 - once the database has failed, callers skip it for `retry_after` seconds instead of each paying
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 CONNECT_TIMEOUT_S = 2
 STATEMENT_TIMEOUT_MS = 2000
 RETRY_AFTER_S = 2.0
+MAX_OPEN = 4  # connections in use at once per process and database
 SCHEMA_TABLE = ("CREATE TABLE IF NOT EXISTS net_cds_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL, "
                 "migrated_at TIMESTAMPTZ NOT NULL DEFAULT now())")
 
@@ -70,17 +72,29 @@ class DatabaseDown(Exception):
 
 
 class PostgresDatabase:
-    """One database URL: per-thread connections (re-opened after a fork or an error) and outage tracking."""
+    """One database URL: a small per-process pool of connections (re-opened after a fork, a server restart
+    or an error) and outage tracking.
+
+    A pool rather than one connection per thread: under gevent workers every request is its own
+    greenlet, and a connection per greenlet would mean a new connection per request and, in a burst,
+    more connections than the server allows. At most `max_open` connections are in use per process;
+    a caller waits for one at most `connect_timeout` seconds.
+    """
 
     def __init__(self, url: str, setting: str, connect_timeout: float = CONNECT_TIMEOUT_S,
-                 statement_timeout_ms: int = STATEMENT_TIMEOUT_MS, retry_after: float = RETRY_AFTER_S) -> None:
+                 statement_timeout_ms: int = STATEMENT_TIMEOUT_MS, retry_after: float = RETRY_AFTER_S,
+                 max_open: int = MAX_OPEN) -> None:
         self._psycopg = import_psycopg(setting)
         self.url = url
         self.location = safe_location(url)
         self._connect_timeout = connect_timeout
         self._statement_timeout_ms = statement_timeout_ms
         self._retry_after = retry_after
-        self._local = threading.local()
+        self._max_open = max_open
+        self._idle: list[Any] = []
+        self._pool_pid = os.getpid()
+        self._pool_lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(max_open)
         self._down_until = 0.0
         self._lock = threading.Lock()
         self._migrated: set[str] = set()
@@ -93,42 +107,59 @@ class PostgresDatabase:
     def is_down(self) -> bool:
         return time.monotonic() < self._down_until
 
-    def _connect(self) -> Any:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid == os.getpid() and not conn.closed:
-            if not _closed_by_server(conn):
-                return conn
-            with suppress(Exception):
-                conn.close()
-        conn = self._psycopg.connect(self.url, connect_timeout=max(1, round(self._connect_timeout)),
+    def _checkout(self) -> Any:
+        """An idle pooled connection still open on both ends, or a new one."""
+        with self._pool_lock:
+            if self._pool_pid != os.getpid():  # forked (gunicorn worker): the parent's connections are not ours
+                self._idle, self._pool_pid = [], os.getpid()
+                self._slots = threading.BoundedSemaphore(self._max_open)
+            while self._idle:
+                conn = self._idle.pop()
+                if not conn.closed and not _closed_by_server(conn):
+                    return conn
+                with suppress(Exception):
+                    conn.close()
+        return self._psycopg.connect(self.url, connect_timeout=max(2, round(self._connect_timeout)),
                                      autocommit=True,
                                      options=f"-c statement_timeout={self._statement_timeout_ms}")
-        self._local.conn, self._local.pid = conn, os.getpid()
-        return conn
+
+    def _checkin(self, conn: Any) -> None:
+        with self._pool_lock:
+            if self._pool_pid == os.getpid() and not conn.closed and len(self._idle) < self._max_open:
+                self._idle.append(conn)
+                return
+        with suppress(Exception):
+            conn.close()
 
     @contextmanager
     def connection(self, respect_outage: bool = True) -> Iterator[Any]:
         """An autocommit connection; `conn.transaction()` for atomic work. DatabaseDown while in an outage.
 
-        A failure marks the database down for `retry_after` seconds and drops this thread's connection,
-        so the next try starts clean.
+        A connection-level failure marks the database down for `retry_after` seconds and closes that
+        connection, so the next try starts clean.
         """
         if respect_outage and self.is_down():
             raise DatabaseDown(self.location)
+        slots = self._slots
+        if not slots.acquire(timeout=self._connect_timeout):
+            raise DatabaseDown(f"{self.location}: all {self._max_open} connections busy")
+        conn = None
         try:
-            conn = self._connect()
+            conn = self._checkout()
             yield conn
         except (self._psycopg.OperationalError, self._psycopg.InterfaceError):
+            if conn is not None:
+                with suppress(Exception):  # closing a broken connection may fail too
+                    conn.close()
             self._mark_down()
             raise
+        finally:
+            if conn is not None:
+                self._checkin(conn)
+            slots.release()
         self._down_until = 0.0
 
     def _mark_down(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        self._local.conn = None
-        if conn is not None:
-            with suppress(Exception):  # closing a broken connection may fail too
-                conn.close()
         if not self.is_down():
             log.warning("PostgreSQL %s unreachable; retrying in %.0f s", self.location, self._retry_after)
         self._down_until = time.monotonic() + self._retry_after

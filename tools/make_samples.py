@@ -1976,7 +1976,7 @@ def model_v2_rule_vignettes() -> list[Vignette]:
     pet(v)
     v.patient.finding("tumor-burden", "low", "2026-10-20")
     out.append(v.expects(["ssa-first-line", "insulinoma-control"], ["cytoreduction-first-line"],
-                         rules=["P-2", "P-7"]))
+                         indicators={"insulinoma-control": warn}, rules=["P-2", "P-7"]))
 
     v = Vignette("P-4-insulinoma", "P-4", "Insulinoma progressing on short-acting octreotide, SSTR positive: the "
                  "P-4 card offers PRRT with an SSA and carries the hypoglycaemia caution")

@@ -89,6 +89,13 @@ def test_R_1_local_and_endoscopic_resections_count_for_appendix_rectum_stomach_d
     assert p.primary_site.value == site and p.stage.value == "resected"
 
 
+def test_R_1_appendectomy_coded_in_snomed_counts_for_an_appendiceal_primary() -> None:
+    from cds_service.fhir.systems import SCT
+    p = fhir.profile(fhir.condition("C7A.020"), fhir.ki67(1),
+                     fhir.procedure("", code="80146002", system=SCT, when="2026-06-01"))  # code only
+    assert p.stage.value == "resected"
+
+
 def test_R_1_appendectomy_does_not_resect_an_ileal_or_pancreatic_primary() -> None:
     for primary in (fhir.ileal_net(), fhir.pnet()):
         p = fhir.profile(primary, fhir.procedure("Laparoscopic appendectomy", code=None, when="2026-06-01"))
