@@ -10,9 +10,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 10001 netcds
 WORKDIR /app
 
-COPY pyproject.toml README.md ./
-COPY cds_service ./cds_service
-RUN pip install --no-cache-dir ".[postgres]" && rm -rf /root/.cache
+# The package is installed once, into site-packages, from a build folder that is then removed: /app holds
+# only the data (mappings, cards, samples; NET_CDS_DATA_DIR), never a second copy of the code.
+COPY pyproject.toml README.md /tmp/net-cds/
+COPY cds_service /tmp/net-cds/cds_service
+RUN pip install --no-cache-dir "/tmp/net-cds[postgres]" && rm -rf /tmp/net-cds /root/.cache
 
 COPY mappings ./mappings
 COPY cards ./cards

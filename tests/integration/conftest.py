@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -30,8 +31,11 @@ from cds_service.config import REPO_ROOT, Settings
 from cds_service.fhir.upload import UploadError, upload_bundle
 from cds_service.samples import list_samples
 from cds_service.tiny_ehr import patient_id_of
-from tests.integration.server_process import Launch, StartFailed, launch, stop, wait_ready
+from tests.conftest import isolated
+from tests.integration.processes import start, stop
+from tests.integration.server_process import Launch, StartFailed, launch, wait_ready
 
+SERVERS_SRC = Path(__file__).parent / "servers"
 INSTALL_DIR = Path(os.environ.get("NET_CDS_FHIR_SERVERS_DIR", REPO_ROOT / ".fhir-servers"))
 DATA_DIR = Path(__file__).parent / "data"
 START_TIMEOUT = 60.0
@@ -98,7 +102,7 @@ class FhirTestServer:
     def get(self, path: str, **params: str) -> dict:
         """A JSON GET on the server with the token (for the tests' own checks)."""
         url = path if path.startswith("http") else f"{self.base_url}/{path}"
-        response = requests.get(url, params=params or None, timeout=10,
+        response = requests.get(url, params=params or None, timeout=60,
                                 headers={"Authorization": f"Bearer {self.token}", "Accept": "application/fhir+json"})
         response.raise_for_status()
         return response.json()
@@ -143,11 +147,15 @@ def _running(name: str, started: Launch, timeout: float) -> FhirTestServer:
 
 
 def _serve(name: str, installed: Path, base_path: str, workdir: Path, env: dict[str, str]) -> FhirTestServer:
-    """Start `servers/serve NAME` on a free port and wait for it."""
+    """Start `servers/serve NAME` (it execs the server, so the process is the server) on a free port and
+    wait, patiently, until GET /metadata answers 200."""
     if not installed.exists():
         unavailable(f"the {name} FHIR server is not installed ({installed} is missing)")
-    started = launch(name, base_path, workdir, {"NET_CDS_FHIR_SERVERS_DIR": str(INSTALL_DIR), **env})
-    return _running(name, started, START_TIMEOUT)
+    token = f"itest-{secrets.token_hex(12)}"
+    started = start(f"the {name} FHIR server", [str(SERVERS_SRC / "serve"), name], cwd=workdir,
+                    env={"TOKEN": token, "NET_CDS_FHIR_SERVERS_DIR": str(INSTALL_DIR), **env},
+                    ready_url=lambda port: f"http://127.0.0.1:{port}{base_path}/metadata", log=workdir / "server.log")
+    return FhirTestServer(name, f"http://127.0.0.1:{started.port}{base_path}", token, started.process, started.log)
 
 
 # HAPI boots early (see pytest_collection_modifyitems) and its tests run last, so its start overlaps the rest.
@@ -233,8 +241,9 @@ def fhir_server(request: pytest.FixtureRequest) -> FhirTestServer:
 
 
 def service_settings(server_url: str, **overrides: object) -> Settings:
-    """The service's settings for a call against `server_url`: only it allowlisted, short timeouts."""
-    values: dict[str, object] = {"allowed_fhir_servers": (server_url,), "fhir_timeout": 5.0,
-                                 "fhir_total_timeout": 15.0, "fhir_page_size": 100}
+    """The service's settings for a call against `server_url`: only it allowlisted, its databases in the
+    session's temporary folder, and timeouts a busy machine cannot break (a test of the timeouts sets its own)."""
+    values: dict[str, object] = {"allowed_fhir_servers": (server_url,), "fhir_timeout": 20.0,
+                                 "fhir_total_timeout": 40.0, "fhir_page_size": 100}
     values.update(overrides)
-    return Settings().with_overrides(**values)
+    return isolated(Settings().with_overrides(**values))

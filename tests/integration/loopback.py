@@ -12,21 +12,29 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import requests
 
 # What to do with a request path: None = forward it; ("sleep", s) = wait s seconds, then forward;
-# ("status", code) = answer that status; ("dribble", s) = send headers, then one body byte every s seconds.
+# ("status", code) = answer that status; ("dribble", s) = send headers, then one body byte every s seconds
+# for HOLD seconds. Leaving the `with` block wakes every sleeper and stops every dribble unanswered.
 Rule = Callable[[str], tuple[str, float] | None]
+
+HOLD = 120.0  # seconds a slow or trickling answer lasts at most: far past any timeout a test configures
 
 
 @dataclass
 class Loopback:
-    """A running loopback server: its base URL and the paths it was asked for."""
+    """A running loopback server: its base URL, the paths it was asked for, and those it answered in full
+    (a request still held or trickling when the caller gave up is in `paths` only)."""
 
     base_url: str
     paths: list[str] = field(default_factory=list)
+    answered: list[str] = field(default_factory=list)
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    # The service sends a call's dozen requests at once; with the default backlog of 5 some connections
+    # are dropped and retried by the kernel a second later (then 3 s, 7 s on a loaded machine).
+    request_queue_size = 128
 
 
 @contextmanager
@@ -48,35 +56,40 @@ def serve(rule: Rule, upstream: str | None = None, fhir_path: str = "/fhir") -> 
             info.paths.append(path)
             action = rule(path)
             if action and action[0] == "status":
-                self._send(int(action[1]), b'{"resourceType":"OperationOutcome","issue":[{"severity":"error",'
-                                           b'"code":"exception","diagnostics":"injected failure"}]}')
+                self._send(path, int(action[1]), b'{"resourceType":"OperationOutcome","issue":[{"severity":'
+                                                 b'"error","code":"exception","diagnostics":"injected failure"}]}')
                 return
             if action and action[0] == "sleep" and stop.wait(action[1]):
                 return
             if action and action[0] == "dribble":
-                self.send_response(200)
-                self.send_header("Content-Type", "application/fhir+json")
-                self.send_header("Content-Length", "100000")
-                self.end_headers()
-                for _ in range(100000):
-                    if stop.wait(action[1]):
-                        return
-                    try:
-                        self.wfile.write(b" ")
-                        self.wfile.flush()
-                    except OSError:
-                        return
+                self._dribble(path, action[1])
                 return
             if upstream is None:
-                self._send(404, b'{"resourceType":"OperationOutcome","issue":[{"severity":"error",'
-                                b'"code":"not-found"}]}')
+                self._send(path, 404, b'{"resourceType":"OperationOutcome","issue":[{"severity":"error",'
+                                      b'"code":"not-found"}]}')
                 return
             headers = {k: v for k, v in self.headers.items() if k.lower() in ("authorization", "accept")}
-            answer = requests.get(upstream + path, headers=headers, timeout=30)
+            answer = requests.get(upstream + path, headers=headers, timeout=HOLD)
             body = answer.content.replace(upstream.encode(), info.base_url.encode())
-            self._send(answer.status_code, body)
+            self._send(path, answer.status_code, body)
 
-        def _send(self, status: int, body: bytes) -> None:
+        def _dribble(self, path: str, interval: float) -> None:
+            size = max(1, int(HOLD / interval))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/fhir+json")
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            for _ in range(size):
+                if stop.wait(interval):
+                    return
+                try:
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                except OSError:
+                    return
+            info.answered.append(path)
+
+        def _send(self, path: str, status: int, body: bytes) -> None:
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/fhir+json")
@@ -84,7 +97,8 @@ def serve(rule: Rule, upstream: str | None = None, fhir_path: str = "/fhir") -> 
                 self.end_headers()
                 self.wfile.write(body)
             except OSError:
-                pass
+                return
+            info.answered.append(path)
 
     server = _Server(("127.0.0.1", 0), Handler)
     info.base_url = f"http://127.0.0.1:{server.server_address[1]}{fhir_path}"

@@ -7,11 +7,7 @@ Covers what only the real server exercises: the request body read from gunicorn'
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,45 +19,26 @@ from cds_service.config import REPO_ROOT
 from cds_service.samples import get_sample
 from cds_service.services.registry import load_services
 from cds_service.tiny_ehr import hook_request, prefetch_from_bundle
+from tests.integration.processes import start, stop
 
 SAMPLE = "net-si-progressing-on-ssa"
 MAX_BODY = 600_000
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def _gunicorn(tmp: Path, **env_extra: str) -> Iterator[str]:
     """gunicorn with one worker on a free loopback port for the `with` block; yields its base URL."""
-    port = _free_port()
-    env = {**os.environ, "NET_CDS_ENV": "development", "NET_CDS_FEEDBACK_DB": str(tmp / "feedback.sqlite3"),
+    env = {"NET_CDS_ENV": "development", "NET_CDS_FEEDBACK_DB": str(tmp / "feedback.sqlite3"),
            "NET_CDS_JTI_DB": "memory", "NET_CDS_MAX_BODY_BYTES": str(MAX_BODY), "NET_CDS_LOG_LEVEL": "WARNING",
            **env_extra}
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    log = open(tmp / "gunicorn.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen([str(gunicorn), "--bind", f"127.0.0.1:{port}", "--workers", "1", "--timeout", "60",
-                                "cds_service.wsgi:app"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    started = start("gunicorn", [str(gunicorn), "--workers", "1", "--timeout", "60", "cds_service.wsgi:app"],
+                    cwd=REPO_ROOT, env=env, ready_url=lambda port: f"http://127.0.0.1:{port}/healthz",
+                    log=tmp / "gunicorn.log", port_env=None, port_arg=lambda port: ["--bind", f"127.0.0.1:{port}"])
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or the worker still booting
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"gunicorn did not start: {(tmp / 'gunicorn.log').read_text()[-2000:]}")
-            time.sleep(0.2)
-        yield url
+        yield f"http://127.0.0.1:{started.port}"
     finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
+        stop(started.process)
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +54,7 @@ def _body() -> bytes:
 
 
 def _post(url: str, data, **headers: str) -> requests.Response:
-    return requests.post(f"{url}/cds-services/net-patient-view", data=data, timeout=30,
+    return requests.post(f"{url}/cds-services/net-patient-view", data=data, timeout=60,
                          headers={"Content-Type": "application/json", **headers})
 
 

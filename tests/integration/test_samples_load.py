@@ -9,7 +9,7 @@ from cds_service.cli import main
 from cds_service.fhir.upload import UploadError, dangling_references, to_transaction, upload_bundle
 from cds_service.samples import list_samples
 from tests.integration.conftest import FhirTestServer, known_defect
-from tests.integration.server_process import free_port
+from tests.integration.processes import free_port
 
 SAMPLES = list_samples()
 

@@ -105,7 +105,7 @@ def auth_settings(tmp_path: Path, jwks_file: Path) -> Settings:
     return Settings().with_overrides(
         auth="required", trusted_issuers=(ISS,), jwks_file=jwks_file, allowed_jku=(JKU,),
         public_base_url=PUBLIC, jti_db=str(tmp_path / "jti.sqlite3"), feedback_db=str(tmp_path / "fb.sqlite3"),
-        allowed_fhir_servers=(FHIR_BASE,), fhir_timeout=1.0, fhir_total_timeout=2.0, fhir_page_size=0)
+        allowed_fhir_servers=(FHIR_BASE,), fhir_timeout=10.0, fhir_total_timeout=20.0, fhir_page_size=0)
 
 
 @pytest.fixture
@@ -121,5 +121,5 @@ def auth_client(auth_app):
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """The shared development settings, with the feedback database in the test's own directory."""
-    return Settings().with_overrides(allowed_fhir_servers=(FHIR_BASE,), fhir_timeout=1.0, fhir_total_timeout=2.0,
+    return Settings().with_overrides(allowed_fhir_servers=(FHIR_BASE,), fhir_timeout=10.0, fhir_total_timeout=20.0,
                                      fhir_page_size=0, feedback_db=str(tmp_path / "fb.sqlite3"))

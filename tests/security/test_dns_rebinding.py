@@ -62,7 +62,7 @@ def _resolving(monkeypatch, address: str) -> None:
 
 def _fetcher(port: int, **overrides: object) -> FhirFetcher:
     base = f"http://{NAME}:{port}/fhir"
-    settings = Settings().with_overrides(allowed_fhir_servers=(base,), fhir_timeout=2.0, fhir_total_timeout=3.0,
+    settings = Settings().with_overrides(allowed_fhir_servers=(base,), fhir_timeout=20.0, fhir_total_timeout=30.0,
                                          **overrides)
     return FhirFetcher(base, "ehr-secret-token", settings)
 
@@ -85,7 +85,7 @@ def test_a_name_resolving_to_loopback_is_refused_unless_allowed(monkeypatch, ser
 
 def test_a_loopback_literal_on_the_allowlist_is_called(server):
     base = f"http://127.0.0.1:{server}/fhir"
-    settings = Settings().with_overrides(allowed_fhir_servers=(base,), fhir_timeout=2.0)
+    settings = Settings().with_overrides(allowed_fhir_servers=(base,), fhir_timeout=20.0)
     assert FhirFetcher(base, None, settings).read("Patient/p1")["id"] == "p1"
 
 

@@ -393,7 +393,7 @@ def test_all_fallback_requests_of_a_call_are_in_flight_at_once(settings, monkeyp
 
     monkeypatch.setattr(gather, "_executor", None)  # a pool sized by these (default) settings
     expected = len(fallback_queries(SERVICE.queries))
-    barrier = threading.Barrier(expected, timeout=3)
+    barrier = threading.Barrier(expected, timeout=30)  # a deadline for a broken pool, not a speed limit
 
     def answer(request):
         barrier.wait()  # raises BrokenBarrierError unless all `expected` requests are waiting together

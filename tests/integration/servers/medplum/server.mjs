@@ -126,6 +126,11 @@ const server = http.createServer(async (req, res) => {
     send(res, getStatus(result) || 500, result);
   }
 });
+// Node closes an idle keep-alive connection after 5 s, and on a loaded machine its timer fires while the
+// engine is busy, just as a client reuses that connection: the client's request then dies ("could not be
+// reached"). Clients in the tests pause longer than 5 s between calls; keep idle connections open longer.
+server.keepAliveTimeout = 120_000;
+server.headersTimeout = 121_000;
 server.listen(PORT, HOST, () => {
   const address = server.address();
   console.log(`Medplum in-memory FHIR R4 at http://${HOST}:${address.port}${BASE} `
