@@ -76,9 +76,19 @@ def test_calls_through_the_proxy_reach_both_replicas_with_one_request_id(fleet):
     assert all(a.json()["cards"] for a in answers)
     ids = [a.headers["X-Request-Id"] for a in answers]
     assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids) and len(set(ids)) == 6
-    access = [json.loads(line) for line in (fleet.nginx.folder / "access.log").read_text().splitlines()]
-    by_id = {line["request_id"]: line for line in access}
+    by_id = access_lines_of(fleet, ids)
     assert {by_id[i]["upstream"] for i in ids} == {f"127.0.0.1:{r.port}" for r in fleet.replicas}
+
+
+def access_lines_of(fleet, ids: list[str], deadline_s: float = 30.0) -> dict[str, dict]:
+    """nginx writes the access line after the client has its answer: read until every id is there."""
+    stop = time.monotonic() + deadline_s
+    while True:
+        text = (fleet.nginx.folder / "access.log").read_text()
+        by_id = {line["request_id"]: line for line in map(json.loads, text.splitlines())}
+        if all(i in by_id for i in ids) or time.monotonic() > stop:
+            return by_id
+        time.sleep(0.1)
 
 
 def test_a_token_replayed_on_the_other_replica_is_refused(fleet):
