@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
+from tests.integration.processes import free_port, log_tail, stop, wait_until_ready
 
 SERVE = Path(__file__).parent / "servers" / "serve"
 
@@ -34,19 +32,6 @@ class StartFailed(Exception):
     """The server exited or did not answer /metadata in time; the message carries its log's tail."""
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def log_tail(log: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
 def launch(name: str, base_path: str, workdir: Path, env: dict[str, str]) -> Launch:
     """Start `servers/serve NAME` (it execs the server, so the process is the server) without waiting."""
     port = free_port()
@@ -61,27 +46,7 @@ def launch(name: str, base_path: str, workdir: Path, env: dict[str, str]) -> Lau
 
 def wait_ready(started: Launch, timeout: float) -> None:
     """Wait until GET /metadata answers 200; stop the process and raise StartFailed if it never does."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if started.process.poll() is not None:
-            raise StartFailed(f"{started.name} FHIR server exited with {started.process.returncode} on start:\n"
-                              f"{log_tail(started.log)}")
-        try:
-            if requests.get(f"{started.base_url}/metadata", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    stop(started.process)
-    raise StartFailed(f"{started.name} FHIR server did not answer /metadata within {timeout:g} s:\n"
-                      f"{log_tail(started.log)}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    reason = wait_until_ready(f"{started.base_url}/metadata", started.process, timeout)
+    if reason is not None:
+        stop(started.process)
+        raise StartFailed(f"{started.name} FHIR server {reason}:\n{log_tail(started.log)}")

@@ -21,16 +21,11 @@ from cds_service.config import REPO_ROOT
 from cds_service.samples import get_sample
 from cds_service.services.registry import load_services
 from cds_service.tiny_ehr import hook_request, prefetch_from_bundle
+from tests.integration.processes import free_port, stop
 
 pytestmark = pytest.mark.integration
 DEADLINE_S = 120
 SAMPLE = "net-pnet-gastrinoma"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _env(tmp: Path, **extra: str) -> dict[str, str]:
@@ -60,7 +55,7 @@ def test_serve_on_a_busy_port_fails_at_once_with_a_port_hint(tmp_path):
 
 
 def test_serve_in_production_without_its_settings_names_them_in_one_line(tmp_path):
-    result = _run(_net_cds("serve", "--port", str(_free_port())), _env(tmp_path, NET_CDS_ENV="production"))
+    result = _run(_net_cds("serve", "--port", str(free_port())), _env(tmp_path, NET_CDS_ENV="production"))
     assert result.returncode == 2 and "Traceback" not in result.stderr and "listening on" not in result.stdout
     line = result.stderr.strip()
     assert "\n" not in line
@@ -69,7 +64,7 @@ def test_serve_in_production_without_its_settings_names_them_in_one_line(tmp_pat
 
 def test_gunicorn_in_production_without_its_settings_stops_with_that_line_and_no_traceback(tmp_path):
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    result = _run([gunicorn, "--bind", f"127.0.0.1:{_free_port()}", "--workers", "1", "cds_service.wsgi:app"],
+    result = _run([gunicorn, "--bind", f"127.0.0.1:{free_port()}", "--workers", "1", "cds_service.wsgi:app"],
                   _env(tmp_path, NET_CDS_ENV="production"))
     assert result.returncode == 4  # gunicorn: the app failed to load; no endless worker restarts
     assert "NET-CDS cannot start: Authentication is required" in result.stderr
@@ -77,14 +72,14 @@ def test_gunicorn_in_production_without_its_settings_stops_with_that_line_and_no
 
 
 def test_a_bad_setting_is_one_line_naming_it(tmp_path):
-    result = _run(_net_cds("serve", "--port", str(_free_port())), _env(tmp_path, NET_CDS_FHIR_TIMEOUT="soon"))
+    result = _run(_net_cds("serve", "--port", str(free_port())), _env(tmp_path, NET_CDS_FHIR_TIMEOUT="soon"))
     assert result.returncode == 2
     assert result.stderr.strip() == "net-cds serve: NET_CDS_FHIR_TIMEOUT must be a number, not 'soon'."
 
 
 @pytest.mark.parametrize("dev", [False, True], ids=["gunicorn", "dev"])
 def test_serve_says_listening_once_it_answers_and_counts_its_calls(tmp_path, dev):
-    port = _free_port()
+    port = free_port()
     out = tmp_path / "out.log"
     command = _net_cds("serve", "--port", str(port), "--workers", "2", *(["--dev"] if dev else []))
     with out.open("wb") as log:
@@ -113,12 +108,7 @@ def test_serve_says_listening_once_it_answers_and_counts_its_calls(tmp_path, dev
         metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=30).text
         assert 'net_cds_hook_calls_total{service="net-patient-view",status="200"} 2.0' in metrics
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
+        stop(process)
 
 
 def test_serve_dev_does_not_claim_to_reload():
