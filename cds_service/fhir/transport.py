@@ -80,9 +80,7 @@ class FhirSession(requests.Session):
         self.timeout = timeout
         self.max_redirects = 0
         _environment_read_once(self)
-        adapter = _CheckedAdapter(allow_loopback, pool_connections=4, pool_maxsize=max(pool_size, 4), max_retries=0)
-        self.mount("http://", adapter)
-        self.mount("https://", adapter)
+        mount_checked(self, allow_loopback, pool_maxsize=max(pool_size, 4))
 
     def request(self, method, url, **kwargs):  # type: ignore[override]
         deadline = time.monotonic() + self.timeout
@@ -181,6 +179,15 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         yield current
         reason = getattr(current, "reason", None)
         current = current.__cause__ or current.__context__ or (reason if isinstance(reason, BaseException) else None)
+
+
+def mount_checked(session: requests.Session, allow_loopback: bool = False, pool_maxsize: int = 4) -> requests.Session:
+    """Make every connection of `session` go to an address checked by `resolve_checked` (DNS rebinding):
+    FHIR requests and JWK Set fetches alike, since both go to hosts a request can name."""
+    adapter = _CheckedAdapter(allow_loopback, pool_connections=4, pool_maxsize=pool_maxsize, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 
 def blocked_address(exc: BaseException) -> AddressBlocked | None:
