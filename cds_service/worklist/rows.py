@@ -22,7 +22,7 @@ class Finding(NamedTuple):
 
 @dataclass(frozen=True)
 class WorklistRow:
-    """One patient of the worklist (contract: /work/notes/worklist-design.md)."""
+    """One patient of the worklist (docs/worklist.md)."""
 
     patient_id: str
     in_scope: bool = False
@@ -41,6 +41,7 @@ class WorklistRow:
     cards_warning: int = 0
     cards_info: int = 0
     conditional: bool = False  # a card shows branches because an input is unknown (invariant 5)
+    overdue: tuple[str, ...] = ()  # follow-up checks past their interval (F-3: "cbc", "renal")
     notes: tuple[str, ...] = ()  # data-quality notes ("message (Type/id)")
     error: str | None = None  # the patient could not be evaluated: exception type and where, no data
     findings: tuple[Finding, ...] = ()
