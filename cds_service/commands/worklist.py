@@ -31,12 +31,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--engine", choices=ENGINES, default="local",
                         help="local: DuckDB partitioning and a process pool (default); spark: PySpark")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="processes (default: CPUs)")
-    parser.add_argument("--as-of", type=as_of_value, metavar="DATE",
-                        help="evaluate as of DATE; default: the export's transactionTime")
+    parser.add_argument("--as-of", type=_as_of_option, metavar="transactionTime|DATE",
+                        help="evaluate as of DATE; default (or 'transactionTime'): the export's transactionTime")
     parser.add_argument("--no-prefilter", dest="prefilter", action="store_false",
                         help="evaluate every patient, not only those with a NEN Condition")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
+
+
+def _as_of_option(value: str) -> date | str | None:
+    """argparse type: 'transactionTime' (the default: the export's own date), or what --as-of takes elsewhere."""
+    return None if value.strip().lower() == "transactiontime" else as_of_value(value)
 
 
 def _as_of(args: argparse.Namespace, export_as_of: date | None) -> date:

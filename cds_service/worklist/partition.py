@@ -17,7 +17,7 @@ from pathlib import Path
 import orjson
 
 from cds_service.worklist.compartment import with_patients
-from cds_service.worklist.export import BulkExport
+from cds_service.worklist.export import BulkExport, ExportError
 from cds_service.worklist.shared import SHARED_TYPES
 
 BUCKET_BYTES = 48 * 1024 * 1024  # input bytes per bucket: a bucket's patients stay well under 1 GB in memory
@@ -60,6 +60,8 @@ def _partition_duckdb(export: BulkExport, folder: Path, buckets: int, only: set[
     import duckdb
 
     files = _compartment_files(export)
+    if not files:  # an export with no patient data (a $export of an empty group): no buckets
+        return []
     con = duckdb.connect()
     try:
         con.execute(f"SET temp_directory = {sql_string(str(folder / 'duckdb-tmp'))}")
@@ -78,6 +80,8 @@ def _partition_duckdb(export: BulkExport, folder: Path, buckets: int, only: set[
         out = folder / "buckets"
         con.execute(f"COPY (SELECT hash(patient) % {buckets} AS bucket, patient, json FROM resources WHERE {where}) "
                     f"TO {sql_string(str(out))} (FORMAT parquet, PARTITION_BY (bucket))")
+    except duckdb.Error as exc:  # a line that is not JSON, an unreadable file: the export's fault, named
+        raise ExportError(f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}") from None
     finally:
         con.close()
     return [Bucket(path, "parquet") for path in sorted(out.glob("bucket=*"), key=lambda p: int(p.name[7:]))]
@@ -122,4 +126,18 @@ def patients_in(bucket: Bucket) -> Iterator[tuple[str, list[dict]]]:
                 patient, resource = orjson.loads(line)
                 grouped[patient].append(resource)
     for patient in sorted(grouped):  # resources in a fixed order too: DuckDB reads files in parallel
-        yield patient, sorted(grouped[patient], key=lambda r: (str(r.get("resourceType")), str(r.get("id"))))
+        yield patient, in_fixed_order(grouped[patient])
+
+
+def _type_and_id(resource: dict) -> tuple[str, str]:
+    return str(resource.get("resourceType")), str(resource.get("id"))
+
+
+def in_fixed_order(resources: list[dict]) -> list[dict]:
+    """By type and id; one resource given twice (an export may repeat it) by content as well, so the copy the
+    record keeps (the first) never depends on the order the files were read in."""
+    ordered = sorted(resources, key=_type_and_id)
+    keys = [_type_and_id(r) for r in ordered]
+    if len(set(keys)) == len(keys):
+        return ordered
+    return sorted(ordered, key=lambda r: (*_type_and_id(r), orjson.dumps(r, option=orjson.OPT_SORT_KEYS)))

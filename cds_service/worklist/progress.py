@@ -13,7 +13,7 @@ class Bar:
 
     def __init__(self, progress: Progress | None) -> None:
         self._progress = progress
-        self._task = progress.add_task("buckets", total=None, patients=0) if progress else None
+        self._task = progress.add_task("buckets", total=None, patients=0, rate="–/s") if progress else None
         self.patients = 0
 
     def __call__(self, done: int, total: int) -> None:
@@ -23,7 +23,12 @@ class Bar:
     def advance_patients(self, count: int) -> None:
         self.patients += count
         if self._progress is not None and self.patients % 500 == 0:
-            self._progress.update(self._task, patients=self.patients)
+            self._progress.update(self._task, patients=self.patients, rate=self.rate())
+
+    def rate(self) -> str:
+        """Patients per second so far (the bar's own rate counts buckets)."""
+        elapsed = self._progress.tasks[0].elapsed if self._progress is not None else None
+        return f"{self.patients / elapsed:,.0f}/s" if elapsed else "–/s"
 
 
 @contextmanager
@@ -32,9 +37,10 @@ def progress_bar(quiet: bool) -> Iterator[Bar]:
         yield Bar(None)
         return
     columns = (TextColumn("worklist"), BarColumn(), MofNCompleteColumn(), TextColumn("buckets ·"),
-               TextColumn("{task.fields[patients]} patients"), TimeElapsedColumn(), TextColumn("left"),
+               TextColumn("{task.fields[patients]} patients"), TextColumn("{task.fields[rate]}"),
+               TimeElapsedColumn(), TextColumn("left"),
                TimeRemainingColumn())
     with Progress(*columns, transient=False) as progress:
         bar = Bar(progress)
         yield bar
-        progress.update(bar._task, patients=bar.patients)
+        progress.update(bar._task, patients=bar.patients, rate=bar.rate())
