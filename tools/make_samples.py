@@ -697,8 +697,9 @@ def sample_after_prrt_cbc_overdue():
     p.prrt_cycles(["2025-01-08", "2025-03-05", "2025-04-30", "2025-06-25"])
     p.disease_status("stable", "2026-10-28", note="CT: liver lesions stable since the end of PRRT.")
     p.lab("platelets", 171, "2026-03-02")
-    p.lab("crcl", 71, "2026-10-28")
-    return (p, None, "Ileal NET G2 after four PRRT doses, stable on lanreotide; last blood count 9 months ago",
+    p.lab("crcl", 71, "2026-03-02")
+    return (p, None, "Ileal NET G2 after four PRRT doses, stable on lanreotide; last blood count and kidney "
+            "function 9 months ago",
             ["F-3", "X-9"])
 
 

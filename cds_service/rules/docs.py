@@ -24,8 +24,9 @@ guideline (model section 9) the card cites.
 
 Kinds: `profile`/`scope` (one card), `next-step` (at most one card: first rule of its pathway that fires;
 unknown inputs turn it into a conditional card with branches), `syndrome` (at most one card),
-`addendum` (a section inside the next-step card; P-8-PPI inside the syndrome card), `gap`/`safety` (one card each), `follow-up` (at most
-one: F-3 > F-4 > F-2 > F-1), `order` (order-sign, one card per drafted order).
+`addendum` (a section inside the next-step card; P-8-PPI inside the syndrome card), `gap`/`safety` (one
+card each), `follow-up` (at most one: F-3 > F-4 > F-2 > F-1), `order` (order-sign, one card per drafted
+order).
 """
 
 
