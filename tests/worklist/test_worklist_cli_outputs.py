@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from cds_service.cli import main
-from cds_service.worklist.fhir_output import stable_id
+from cds_service.worklist.fhir_output import export_scope, stable_id
 from cds_service.worklist.queues import load_queues
 from tests.integration.processes import free_port
 
@@ -36,7 +36,9 @@ def test_lists_and_a_named_report_file(tmp_path, bulk_export):
     assert _run(bulk_export, tmp_path / "w.csv", "--report", str(tmp_path / "r.html"), "--fhir-output", "list") == 0
     assert (tmp_path / "r.html").exists() and not (tmp_path / "w.report.html").exists()
     lists = [e["resource"] for e in json.loads((tmp_path / "w.fhir-list.json").read_text())["entry"]]
-    assert [r["id"] for r in lists] == [stable_id("List", q.id, "default") for q in load_queues()]
+    scope = export_scope(bulk_export)
+    assert scope != "default"  # the generator's manifest names its kickoff request
+    assert [r["id"] for r in lists] == [stable_id("List", q.id, scope) for q in load_queues()]
 
 
 def test_a_server_without_fhir_output_is_refused(tmp_path, bulk_export, capsys):
