@@ -14,11 +14,11 @@ from jinja2 import Environment
 
 from cds_service.worklist.queues import Queue, load_queues
 
-BAR_HEIGHT = 22
-BAR_GAP = 8
-LABEL_WIDTH = 300
-BAR_WIDTH = 360
-CHART_WIDTH = LABEL_WIDTH + BAR_WIDTH + 60
+BAR_HEIGHT = 18
+LABEL_HEIGHT = 18  # each queue's title on its own line above its bar: long titles never overlap a bar
+ROW_HEIGHT = LABEL_HEIGHT + BAR_HEIGHT + 10
+BAR_WIDTH = 560
+CHART_WIDTH = BAR_WIDTH + 60
 
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="en">
@@ -54,9 +54,9 @@ svg text { font: 13px system-ui, sans-serif; fill: #1a1a1a; }
 <desc id="chart-desc">{% for b in bars %}{{ b.title }}: {{ b.count }}{{ '; ' if not loop.last else '.' }}
 {% endfor %}</desc>
 {% for b in bars %}
-<text x="0" y="{{ b.y + 15 }}">{{ b.title }}</text>
-<rect x="{{ label_width }}" y="{{ b.y }}" width="{{ b.width }}" height="{{ bar_height }}" fill="#2f6db5"></rect>
-<text x="{{ label_width + b.width + 6 }}" y="{{ b.y + 15 }}">{{ b.count }}</text>
+<text x="0" y="{{ b.y + 13 }}">{{ b.title }}</text>
+<rect x="0" y="{{ b.y + label_height }}" width="{{ b.width }}" height="{{ bar_height }}" fill="#2f6db5"></rect>
+<text x="{{ b.width + 6 }}" y="{{ b.y + label_height + 14 }}">{{ b.count }}</text>
 {% endfor %}
 </svg>
 
@@ -84,11 +84,11 @@ def render_report(audit: dict[str, Any], defined: tuple[Queue, ...] | None = Non
     queues = [{"title": titles[qid].title if qid in titles else qid, "count": int(n),
                "source": titles[qid].source if qid in titles else ""} for qid, n in audit["queues"].items()]
     top = max((q["count"] for q in queues), default=0) or 1
-    bars = [{"title": q["title"], "count": q["count"], "y": i * (BAR_HEIGHT + BAR_GAP),
+    bars = [{"title": q["title"], "count": q["count"], "y": i * ROW_HEIGHT,
              "width": round(BAR_WIDTH * q["count"] / top)} for i, q in enumerate(queues)]
-    height = max(len(bars) * (BAR_HEIGHT + BAR_GAP), BAR_HEIGHT)
+    height = max(len(bars) * ROW_HEIGHT, ROW_HEIGHT)
     return _ENV.from_string(_TEMPLATE).render(a=audit, queues=queues, bars=bars, width=CHART_WIDTH, height=height,
-                                              label_width=LABEL_WIDTH, bar_height=BAR_HEIGHT)
+                                              label_height=LABEL_HEIGHT, bar_height=BAR_HEIGHT)
 
 
 def report_path(out: Path) -> Path:
