@@ -44,7 +44,7 @@ section.patient { margin-bottom: 32px; } section.patient > h2 { font-size: 16px;
 .summary { font-weight: 600; font-size: 14px; }
 .indicator { display: inline-block; font-size: 11px; font-weight: 600; text-transform: uppercase;
              padding: 0 6px; border-radius: 3px; margin-right: 6px; color: #fff; background: #2b7bb9; }
-.warning .indicator { background: #c77c0e; } .critical .indicator { background: #c62828; }
+.warning .indicator { background: #8f5a00; } .critical .indicator { background: #c62828; }
 .source { font-size: 12px; color: #5b6670; margin: 2px 0 6px; }
 .detail { font-size: 13px; } .detail p { margin: 6px 0; } .detail ul { margin: 4px 0; padding-left: 20px; }
 .detail li { margin: 1px 0; }
