@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "img"
 CARDS_SAMPLE = "net-si-progressing-on-ssa"
 ORDER_SAMPLE = "net-pnet-gastrinoma"
-TIMELINE_SAMPLE = "net-si-progressing-on-ssa"
+TIMELINE_SAMPLE = "net-si-after-prrt-durable"  # SSA bar, PRRT dose marks, Ki-67, SSTR imaging, progression
 START_TIMEOUT_S = 90
 
 
@@ -104,7 +104,10 @@ def take(base: str, out: Path) -> None:
         if requests.get(timeline, timeout=60).status_code == 200:
             page.set_viewport_size({"width": 1280, "height": 800})
             page.goto(timeline)
-            page.screenshot(path=str(out / "timeline.png"))
+            bottom = page.evaluate("Math.max(...[...document.body.children]"
+                                   ".map(e => e.getBoundingClientRect().bottom))")
+            page.screenshot(path=str(out / "timeline.png"), clip={"x": 0, "y": 0, "width": 1280,
+                                                                   "height": min(bottom + 12, 800)})
             print(f"wrote {out / 'timeline.png'} ({(out / 'timeline.png').stat().st_size // 1024} KB)")
         else:
             print("no timeline.png: this service has no /app/sample/<id> page")
