@@ -329,8 +329,10 @@ def _exposure(therapy: TherapyClass, events: list[TherapyEvent], today: date) ->
     last = admin_days[-1].isoformat() if therapy == "prrt" and admin_days else None
     periods = tuple((e.start, e.end) for e in given)
     sources = tuple(e.source for e in events)
+    dates = tuple(d.isoformat() for d in admin_days) if therapy == "prrt" else ()  # type: ignore[union-attr]
     return TherapyExposure(therapy, active, starts[0] if starts else None, end, sources, administrations, last,
-                           tuple(planned), given=bool(given), periods=periods)  # type: ignore[arg-type]
+                           tuple(planned), given=bool(given), periods=periods,  # type: ignore[arg-type]
+                           administration_dates=dates)
 
 
 def line_of_therapy(therapies: tuple[TherapyExposure, ...]) -> Fact[LineOfTherapy]:
