@@ -155,6 +155,12 @@ def test_invariant_5_missing_data_never_gives_a_confident_recommendation(inp: In
             and not p.ki67_percent.known and not p.mitotic_count.known:
         assert any(f.rule_id == "X-1" for f in out.findings)
         assert not [f.rule_id for f in out.findings if f.kind == "next-step"]
+    # a NEC without Ki-67 or mitoses (model v2 X-1): an info card says why Ki-67 still matters; it never
+    # blocks the NEC pathway and never recommends anything on its own
+    if p.nen_status == "active" and p.in_scope and p.differentiation.value == "NEC" and inp.hook == "patient-view" \
+            and not p.ki67_percent.known and not p.mitotic_count.known:
+        x1 = [f for f in out.findings if f.rule_id == "X-1"]
+        assert x1 and x1[0].indicator == "info" and not any(s.recommended for s in x1[0].suggestions)
 
 
 @pytest.mark.parametrize("inp", INPUTS, ids=str)

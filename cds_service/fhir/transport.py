@@ -8,6 +8,7 @@ when the host name was resolved (DNS rebinding). fallback.py builds the FHIR que
 
 from __future__ import annotations
 
+import http.client
 import os
 import socket
 import threading
@@ -79,9 +80,7 @@ class FhirSession(requests.Session):
         self.timeout = timeout
         self.max_redirects = 0
         _environment_read_once(self)
-        adapter = _CheckedAdapter(allow_loopback, pool_connections=4, pool_maxsize=max(pool_size, 4), max_retries=0)
-        self.mount("http://", adapter)
-        self.mount("https://", adapter)
+        mount_checked(self, allow_loopback, pool_maxsize=max(pool_size, 4))
 
     def request(self, method, url, **kwargs):  # type: ignore[override]
         deadline = time.monotonic() + self.timeout
@@ -91,7 +90,14 @@ class FhirSession(requests.Session):
         kwargs.setdefault("timeout", self.timeout)
         kwargs["allow_redirects"] = False
         kwargs["stream"] = True
-        response = super().request(method, url, **kwargs)
+        try:
+            response = super().request(method, url, **kwargs)
+        except requests.ConnectionError as exc:
+            # A kept-alive connection the server closed just as it was reused: a GET is safe to send
+            # once more, on a new connection, if the deadline allows; anything else is the caller's.
+            if method.upper() != "GET" or not _dropped_connection(exc) or time.monotonic() >= deadline:
+                raise
+            response = super().request(method, url, **kwargs)
         try:
             chunks: list[bytes] = []
             size = 0
@@ -164,17 +170,37 @@ class _CheckedAdapter(HTTPAdapter):
         self.poolmanager.key_fn_by_scheme = dict(self.poolmanager.key_fn_by_scheme)
 
 
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and what caused it (requests wraps urllib3, which wraps the socket's error)."""
+    current: BaseException | None = exc
+    for _ in range(10):
+        if current is None:
+            return
+        yield current
+        reason = getattr(current, "reason", None)
+        current = current.__cause__ or current.__context__ or (reason if isinstance(reason, BaseException) else None)
+
+
+def mount_checked(session: requests.Session, allow_loopback: bool = False, pool_maxsize: int = 4) -> requests.Session:
+    """Make every connection of `session` go to an address checked by `resolve_checked` (DNS rebinding):
+    FHIR requests and JWK Set fetches alike, since both go to hosts a request can name."""
+    adapter = _CheckedAdapter(allow_loopback, pool_connections=4, pool_maxsize=pool_maxsize, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
 def blocked_address(exc: BaseException) -> AddressBlocked | None:
     """The AddressBlocked behind a requests ConnectionError, if that is what it was."""
-    seen = 0
-    current: BaseException | None = exc
-    while current is not None and seen < 10:
-        if isinstance(current, AddressBlocked):
-            return current
-        current = current.__cause__ or current.__context__ or (
-            getattr(current, "reason", None) if isinstance(getattr(current, "reason", None), BaseException) else None)
-        seen += 1
-    return None
+    return next((c for c in _causes(exc) if isinstance(c, AddressBlocked)), None)
+
+
+def _dropped_connection(exc: BaseException) -> bool:
+    """The server closed or reset the connection before answering (not a refused connect, a timeout or
+    a blocked address): what a kept-alive connection closed by the server looks like on reuse."""
+    causes = list(_causes(exc))
+    return not any(isinstance(c, AddressBlocked) for c in causes) and any(
+        isinstance(c, http.client.RemoteDisconnected | ConnectionResetError | BrokenPipeError) for c in causes)
 
 
 def _environment_read_once(session: requests.Session) -> None:

@@ -262,11 +262,15 @@ def check_progressing_after(p: PatientProfile, *lines: str) -> Check:
 # ---------------------------------------------------------------------------------- shown facts
 
 
-def add_core_facts(f: Finding, p: PatientProfile, *extra: str) -> None:
-    """The facts most therapy cards cite, plus named extras; unknown ones go to Missing data."""
+def add_core_facts(f: Finding, p: PatientProfile, *extra: str, grade_needed: bool = True) -> None:
+    """The facts most therapy cards cite, plus named extras; unknown ones go to Missing data.
+
+    `grade_needed=False` (NEC cards): a NEC needs no grade, so an unknown Ki-67 is shown when known
+    but not listed as missing there; X-1 says once why Ki-67 still matters for a NEC.
+    """
     shown_or_missing(f, "Primary site", p.primary_site, "primary site")
     shown_or_missing(f, "Differentiation", p.differentiation, "differentiation")
-    if p.ki67_percent.known or not p.mitotic_count.known:
+    if p.ki67_percent.known or (grade_needed and not p.mitotic_count.known):
         shown_or_missing(f, "Ki-67", p.ki67_percent, "Ki-67 index")
     if p.mitotic_count.known:
         shown_or_missing(f, "Mitotic count", p.mitotic_count, "mitotic count")

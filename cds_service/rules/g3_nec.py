@@ -120,7 +120,7 @@ def _platinum(p: PatientProfile) -> bool:
 def _build_nec_1(p: PatientProfile, c: Check) -> Finding:
     f = new_finding("NEC-1", options=[Option("platinum-etoposide", True), Option("platinum-irinotecan"),
                                       Option("immunotherapy-trial")])
-    add_core_facts(f, p, "stage", "therapies")
+    add_core_facts(f, p, "stage", "therapies", grade_needed=False)
     return f
 
 
@@ -138,7 +138,7 @@ def _build_nec_2(p: PatientProfile, c: Check) -> Finding:
     if p.site_group == "pancreas":
         options.append(Option("nec-temozolomide"))
     f = new_finding("NEC-2", options=options, params={"pancreas": p.site_group == "pancreas"})
-    add_core_facts(f, p, "status", "therapies")
+    add_core_facts(f, p, "status", "therapies", grade_needed=False)
     return f
 
 

@@ -71,7 +71,11 @@ def _field_notes(p: PatientProfile, *fields: str) -> list[str]:
 
 
 def _build_x_1(p: PatientProfile, c: Check) -> Finding:
-    f = new_finding("X-1", suggestions=[SuggestionSpec("order-ki67", recommended=True)])
+    nec = p.differentiation.value == "NEC"
+    # A NEC needs no grade and its pathway (NEC-1/NEC-2) goes on without one: the card only says why
+    # Ki-67 still matters there (platinum response, 003), so it informs rather than warns.
+    f = new_finding("X-1", suggestions=[SuggestionSpec("order-ki67", recommended=not nec)],
+                    params={"nec": nec}, indicator="info" if nec else "warning")
     add_fact(f, p, "stage")
     f.add_facts(shown("Primary site", p.primary_site), shown("Differentiation", p.differentiation))
     f.add_missing("Ki-67 index", "mitotic count")
@@ -83,9 +87,11 @@ def _build_x_1(p: PatientProfile, c: Check) -> Finding:
 @rule("X-1", hook="patient-view", kind="gap", topic="grade-unknown", group="gap", seeds=("003",),
       guidelines=("who-2019", "nanets-2020"), build=_build_x_1, indicator="warning")
 def x_1(p: PatientProfile) -> Check:
-    """Active NEN with no usable Ki-67 and no mitotic count: the grade, and so the pathway, is
-    unknown; ask for Ki-67 on tissue (at least 500 cells in hot spots) (003, WHO 2019)."""
-    return all_of(_active_nen(p), check("not a NEC (NEC needs no grade)", p.differentiation.value != "NEC"),
+    """Active NEN, NEC included (model v2), with no usable Ki-67 and no mitotic count: for a NET the
+    grade, and so the pathway, is unknown; ask for Ki-67 on tissue (at least 500 cells in hot spots)
+    (003, WHO 2019). For a NEC the grade is not needed, but Ki-67 below or above 55 % predicts the
+    response to platinum (003, NORDIC-NEC), so the card says why it is still worth asking."""
+    return all_of(_active_nen(p),
                   check("no Ki-67 and no mitotic count", not p.ki67_percent.known and not p.mitotic_count.known))
 
 

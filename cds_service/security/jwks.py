@@ -21,6 +21,8 @@ from pathlib import Path
 
 import requests
 
+from cds_service.fhir.transport import mount_checked
+
 log = logging.getLogger(__name__)
 
 MAX_JWKS_BYTES = 256 * 1024
@@ -173,8 +175,9 @@ class KeyStore:
     def _fetch(self, url: str) -> dict[str, list[dict]]:
         deadline = time.monotonic() + self._deadline
         try:
-            with requests.get(url, timeout=self._timeout, allow_redirects=False, stream=True,
-                              headers={"Accept": "application/json"}) as response:
+            with mount_checked(requests.Session()) as session, session.get(
+                    url, timeout=self._timeout, allow_redirects=False, stream=True,
+                    headers={"Accept": "application/json"}) as response:
                 if response.status_code != 200:
                     raise KeyFetchError(f"HTTP {response.status_code}")
                 body = _read_until(response, MAX_JWKS_BYTES + 1, deadline)

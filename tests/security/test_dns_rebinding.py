@@ -98,3 +98,16 @@ def test_the_check_covers_every_address_a_name_has(monkeypatch):
     monkeypatch.setattr(outbound.socket, "getaddrinfo", lambda host, port, *a, **k: [
         (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.7", port))])
     assert outbound.resolve_checked("ehr.example.org", 443, allow_loopback=False) == "10.0.0.7"
+
+
+def test_a_jwk_set_url_resolving_to_loopback_is_not_fetched(monkeypatch, server):
+    """JWK Set fetches go through the same check (the `jku` or configured URL names a host too)."""
+    from cds_service.security.jwks import KeyFetchError, KeyStore
+
+    _resolving(monkeypatch, "127.0.0.1")
+    with pytest.raises(KeyFetchError, match="ConnectionError"):
+        KeyStore()._fetch(f"http://{NAME}:{server}/jwks.json")
+    assert _Handler.seen == []
+    with pytest.raises(KeyFetchError, match="not JSON|keys"):  # a loopback literal is called: our server answers
+        KeyStore()._fetch(f"http://127.0.0.1:{server}/jwks.json")
+    assert _Handler.seen == ["/jwks.json"]

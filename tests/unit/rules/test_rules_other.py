@@ -93,6 +93,21 @@ def test_X_1_no_ki67_no_mitoses_gets_grade_unknown_with_ki67_order() -> None:
     assert f.indicator == "warning" and f.suggestions[0].kind == "order-ki67"
 
 
+def test_X_1_nec_without_ki67_informs_and_leaves_the_nec_pathway_on() -> None:
+    """Model v2 X-1: NEC included; Ki-67 <55 % vs >=55 % predicts platinum response (003)."""
+    p = profile(diff="NEC", ki67=None, grade="high-grade-nec", band=None)
+    findings = evaluate(p, "patient-view")
+    x1 = next(f for f in findings if f.rule_id == "X-1")
+    assert x1.indicator == "info" and x1.params["nec"] is True
+    assert x1.suggestions[0].kind == "order-ki67" and not x1.suggestions[0].recommended
+    nec_1 = next(f for f in findings if f.rule_id == "NEC-1")
+    assert "Ki-67 index" not in nec_1.missing  # said once, by X-1: a NEC's pathway needs no grade
+
+
+def test_X_1_nec_with_ki67_does_not_fire() -> None:
+    assert "X-1" not in ids(profile(diff="NEC", ki67=70, grade="high-grade-nec", band="G3"))
+
+
 def test_X_1_unparseable_ki67_is_named_in_missing_data() -> None:
     p = profile(ki67=None, grade=None, band=None,
                 notes=[DataQualityNote("Ki-67 value 'n/a' could not be read", "Observation/k", "ki67_percent")])
