@@ -102,6 +102,7 @@ def card_extension(f: Finding, facts: list[FactLine], data: CardData) -> dict:
         "facts": [{"label": x.plain_label, "value": x.plain_value, "date": x.date, "source": x.source,
                    "references": list(x.references)} for x in facts],
         "missing": [data.label(m, escape=False) for m in f.missing],
+        "overdue": list(f.params.get("overdue") or ()) or None,  # F-3: checks past their interval (cbc, renal)
     }
 
 

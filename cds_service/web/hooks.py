@@ -19,14 +19,12 @@ from cds_service.config import Settings
 from cds_service.feedback.recording import record_issued_cards
 from cds_service.fhir.gather import HookCall, gather_record
 from cds_service.fhir.record import PatientRecord
-from cds_service.fhir.validation import validate_used
 from cds_service.profile.model import DataQualityNote, PatientProfile
-from cds_service.profile.references import fact_references
+from cds_service.services.answer import cards_of, profile_of
 from cds_service.services.card_options import CardOptions
-from cds_service.services.registry import handler_for, load_services
+from cds_service.services.registry import load_services
 from cds_service.warmup import is_warm_up
 from cds_service.web.as_of import requested_as_of
-from cds_service.web.card_validation import valid_cards
 from cds_service.web.errors import ServiceError
 from cds_service.web.gc_pause import gc_deferred
 from cds_service.web.request_body import request_bytes
@@ -139,11 +137,8 @@ def call_service(service_id: str) -> Response:
         record = gather_record(service, call, settings)
     g.audit["dataSource"] = record.data_source
     _time_fallback(record, timer)
-    from cds_service.profile import build_profile  # the profile package is heavy; import on first use
-
     with timer.step("profile"):
-        profile = build_profile(record)
-        profile.notes.extend(validate_used(record, fact_references(profile)))
+        profile = profile_of(record)
     with timer.step("cards"):
         cards = _issued_cards(service_id, profile)
     response = jsonify(_payload(cards, profile.notes))
@@ -155,7 +150,7 @@ def call_service(service_id: str) -> Response:
 def _issued_cards(service_id: str, profile: PatientProfile) -> list[dict]:
     """The service's cards that pass the CDS Hooks 2.0 checks (others logged and dropped), recorded for feedback."""
     settings: Settings = current_app.config["NET_CDS"]
-    cards, rejected = valid_cards(handler_for(service_id)(profile, CardOptions(settings.profile_card)))
+    cards, rejected = cards_of(service_id, profile, CardOptions(settings.profile_card))
     for card, errors in rejected:
         topic = ((card.get("source") or {}).get("topic") or {}).get("code") if isinstance(card, dict) else None
         log.error("dropped invalid card (service=%s topic=%s): %s", service_id, topic, "; ".join(errors))

@@ -76,9 +76,9 @@ def test_invalid_card_is_dropped_and_logged_valid_card_is_sent(client, monkeypat
     prefetch = {"patient": patient(), "conditions": searchset(condition("c1", "C25.4")), "pathology": None}
     body = {"hook": "patient-view", "hookInstance": str(uuid.uuid4()),
             "context": {"userId": "Practitioner/1", "patientId": "p1"}, "prefetch": prefetch}
-    import cds_service.web.hooks as hooks
+    import cds_service.services.answer as answer
 
-    monkeypatch.setattr(hooks, "handler_for", lambda service_id: lambda profile, options: [bad, good])
+    monkeypatch.setattr(answer, "handler_for", lambda service_id: lambda profile, options: [bad, good])
     with caplog.at_level("ERROR", logger="cds_service.web.hooks"):
         response = client.post("/cds-services/net-patient-view", json=body)
     assert response.status_code == 200

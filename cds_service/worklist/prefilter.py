@@ -1,0 +1,82 @@
+"""The NEN pre-filter: which patients of an export can the profile call a NEN patient at all?
+
+The profile sets NEN status and scope from Conditions only (decision model v2, sections 1-2), read by
+`profile.conditions.read_condition` with the code lists in `mappings/`. The pre-filter runs that same
+reader, once per distinct Condition content (code, bodySite, extensions: a population repeats a few
+thousand distinct diagnoses millions of times), with every status ignored: so it keeps a superset of
+the patients the full run calls NEN (active or history, suspected included), and only those go on to
+the per-patient evaluation. DuckDB does the grouping; without it a plain-Python pass does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from cds_service.profile.conditions import read_condition
+from cds_service.worklist.compartment import with_patients
+from cds_service.worklist.export import BulkExport
+from cds_service.worklist.partition import sql_string
+
+KEY_FIELDS = ("code", "bodySite", "extension")
+
+
+def _key(resource: dict) -> str:
+    return json.dumps({k: resource.get(k) for k in KEY_FIELDS}, sort_keys=True, separators=(",", ":"))
+
+
+def is_nen_content(key: str) -> bool:
+    """Whether a Condition with this content is a NEN (or suspected NEN) for the profile, status aside."""
+    content = {k: v for k, v in json.loads(key).items() if v is not None}
+    hit = read_condition({"resourceType": "Condition", **content})
+    return hit is not None and bool(hit.nen)
+
+
+def nen_patient_ids(export: BulkExport) -> set[str]:
+    """The patients with at least one Condition the profile reads as a NEN (status ignored)."""
+    files = [str(p) for p in export.files("Condition")]
+    if not files:
+        return set()
+    try:
+        import duckdb
+    except ImportError:
+        return _python_pass(files)
+    con = duckdb.connect()
+    try:
+        listed = ", ".join(sql_string(f) for f in files)
+        patient = ("nullif(regexp_extract(coalesce(json->'subject'->>'reference', json->'patient'->>'reference'), "
+                   "'Patient/([^/]+)', 1), '')")
+        content = ("json_object('code', json->'code', 'bodySite', json->'bodySite', "
+                   "'extension', json->'extension')::VARCHAR")
+        con.execute(f"CREATE TEMP TABLE conditions AS SELECT {patient} AS patient, {content} AS content "
+                    f"FROM read_json_objects([{listed}], format = 'newline_delimited')")
+        contents = [row[0] for row in con.execute("SELECT DISTINCT content FROM conditions").fetchall()]
+        nen = [c for c in contents if is_nen_content(_normalised(c))]
+        if not nen:
+            return set()
+        con.execute("CREATE TEMP TABLE nen_content(content VARCHAR)")
+        con.executemany("INSERT INTO nen_content VALUES (?)", [(c,) for c in nen])
+        rows = con.execute("SELECT DISTINCT patient FROM conditions WHERE patient IS NOT NULL "
+                           "AND content IN (SELECT content FROM nen_content)").fetchall()
+        return {row[0] for row in rows}
+    finally:
+        con.close()
+
+
+def _normalised(content: str) -> str:
+    data = json.loads(content)
+    return json.dumps({k: data.get(k) for k in KEY_FIELDS}, sort_keys=True, separators=(",", ":"))
+
+
+def _python_pass(files: Iterable[str]) -> set[str]:
+    verdicts: dict[str, bool] = {}
+    patients: set[str] = set()
+    for patient, resource in with_patients(files):
+        if patient in patients:
+            continue
+        key = _key(resource)
+        if key not in verdicts:
+            verdicts[key] = is_nen_content(key)
+        if verdicts[key]:
+            patients.add(patient)
+    return patients
