@@ -13,9 +13,8 @@ from functools import lru_cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from cds_service.fhir.record import PatientRecord
-from cds_service.fhir.validation import validate_used
-from cds_service.profile.references import fact_references
 from cds_service.rules import explain
+from cds_service.services.answer import profile_of
 from cds_service.timeline.chart import build_chart
 from cds_service.timeline.model import Timeline, build_timeline
 
@@ -46,10 +45,7 @@ def render_timeline(t: Timeline, css_url: str) -> str:
 
 def timeline_for(record: PatientRecord) -> Timeline:
     """The timeline of a record, through exactly the profile and rules the patient-view hook uses."""
-    from cds_service.profile import build_profile  # heavy: imported on first use, as the hooks do
-
-    profile = build_profile(record)
-    profile.notes.extend(validate_used(record, fact_references(profile)))
+    profile = profile_of(record)  # the one record -> profile path of the hooks (services/answer.py)
     return build_timeline(record, profile, explain(profile, "patient-view"))
 
 
