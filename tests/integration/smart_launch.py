@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -37,26 +38,28 @@ class SmartStack:
     other_patient: str = OTHER_PATIENT
 
     def check_timeline(self, page: str, patient_id: str) -> None:
-        """The page shows what the profile of the same patient (built from the sample here) says."""
-        record = record_from_bundles(get_sample(patient_id).bundle())
-        from datetime import date
+        check_timeline(page, patient_id)
 
-        record.as_of = date.fromisoformat(AS_OF)
-        expected = timeline_for(record)
-        assert f"<strong>{patient_id}</strong>" in page
-        for point in expected.diagnosis.ki67:
-            assert f"Ki-67 {point.value:g} % on {point.date}" in page
-        for bar in expected.therapies:
-            assert bar.label in page
-            for i, dose in enumerate(bar.doses, 1):
-                assert f"PRRT dose {i} on {dose}" in page
-        for marker in expected.markers:
-            for p in marker.points:
-                assert f"{marker.label} {p.value:g}" in page
-        if expected.next_step:
-            assert f"rule {expected.next_step.rule_id}" in page
-        for rule in expected.rules:
-            assert f"<td>{rule.rule_id}</td><td>{rule.kind}</td><td>{rule.status}</td>" in page
+
+def check_timeline(page: str, patient_id: str) -> None:
+    """The page shows what the profile of the same patient (built from the sample here) says."""
+    record = record_from_bundles(get_sample(patient_id).bundle())
+    record.as_of = date.fromisoformat(AS_OF)
+    expected = timeline_for(record)
+    assert f"<strong>{patient_id}</strong>" in page
+    for point in expected.diagnosis.ki67:
+        assert f"Ki-67 {point.value:g} % on {point.date}" in page
+    for bar in expected.therapies:
+        assert bar.label in page
+        for i, dose in enumerate(bar.doses, 1):
+            assert f"PRRT dose {i} on {dose}" in page
+    for marker in expected.markers:
+        for p in marker.points:
+            assert f"{marker.label} {p.value:g}" in page
+    if expected.next_step:
+        assert f"rule {expected.next_step.rule_id}" in page
+    for rule in expected.rules:
+        assert f"<td>{rule.rule_id}</td><td>{rule.kind}</td><td>{rule.status}</td>" in page
 
 
 def _process(name: str, command: list[str], port: int, ready: str, log: Path, env: dict[str, str]) -> subprocess.Popen:
