@@ -27,6 +27,7 @@ from requests.adapters import HTTPAdapter
 
 from bench.server import REPO, free_port, wait_ready
 from bench.stats import percentile
+from cds_service.fhir.fallback import SEARCH_HEADERS
 from cds_service.fhir.upload import upload_bundle
 from cds_service.services.registry import PATIENT_TOKEN, CdsService, fallback_queries
 
@@ -56,6 +57,8 @@ class FhirServer:
     name: str
     base_url: str
     token: str
+    pid: int = 0            # the server's own process (serve execs it), for its memory
+    start_s: float = 0.0    # from launch until GET /metadata answered 200
 
 
 def available(name: str = "sekmet") -> str | None:
@@ -84,9 +87,10 @@ def local_server(name: str = "sekmet", log_file: Path | None = None) -> Iterator
         process = subprocess.Popen(["bash", str(SERVE), name], cwd=REPO, env=env, stdout=log,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         base = f"http://127.0.0.1:{port}{spec.base_path}"
+        launched = time.perf_counter()
         try:
             wait_ready(f"{base}/metadata", timeout=spec.start_timeout_s, process=process)
-            yield FhirServer(spec.label, base, token)
+            yield FhirServer(spec.label, base, token, process.pid, time.perf_counter() - launched)
         finally:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -120,12 +124,12 @@ def _get_all(session: requests.Session, server: FhirServer, path: str) -> tuple[
     """GET a read or a search with all its `next` pages; returns (HTTP requests, resources, last status).
 
     An error answer ends the query (as in the service, which then notes the query as failed).
-    Headers as the service's fallback sends them (fhirclient's Accept, the bearer token, strict search).
+    Headers as the service's fallback sends them (fhirclient's Accept, the bearer token, SEARCH_HEADERS).
     """
     headers = {"Authorization": f"Bearer {server.token}", "Accept": "application/fhir+json",
                "Accept-Charset": "UTF-8"}
     if "?" in path:
-        headers["Prefer"] = "handling=strict"
+        headers.update(SEARCH_HEADERS)
     url = f"{server.base_url}/{path}"
     pages = resources = 0
     while url:

@@ -9,6 +9,8 @@ from flask_cors import CORS
 
 from cds_service.audit import install_audit
 from cds_service.config import Settings, StartupError, check_production
+from cds_service.demo import ENVIRONMENTS as DEMO_ENVIRONMENTS
+from cds_service.demo import blueprint as demo
 from cds_service.feedback import blueprint as feedback
 from cds_service.feedback.recording import EXTENSION_KEY as FEEDBACK_STORE
 from cds_service.feedback.store import open_feedback_store
@@ -70,5 +72,7 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     app.register_blueprint(discovery.bp)
     app.register_blueprint(hooks.bp)
     app.register_blueprint(feedback.bp)
+    if settings.environment in DEMO_ENVIRONMENTS:  # the newcomer's page at /; never in production
+        app.register_blueprint(demo.bp)
     install_smart_app(app, settings)  # /app: the NET timeline (SMART on FHIR; samples in development)
     return app

@@ -392,15 +392,16 @@ class Patient:
 
     # -- medications -----------------------------------------------------------------------------
     def med_statement(self, drug: str, start: str, end: str | None = None, status: str | None = None,
-                      suffix: str | None = None, dose: str | None = None, coding: str = "full") -> str:
+                      suffix: str | None = None, dose: str | None = None, coding: str = "full",
+                      timing: dict | None = None) -> str:
         period = {"start": start}
         if end:
             period["end"] = end
         res = {"resourceType": "MedicationStatement", "status": status or ("completed" if end else "active"),
                "medicationCodeableConcept": drug_cc(drug, coding), "subject": {"reference": self.ref},
                "effectivePeriod": period, "dateAsserted": end or max(start, "2026-11-20")}
-        if dose:
-            res["dosage"] = [{"text": dose}]
+        if dose or timing:
+            res["dosage"] = [{k: v for k, v in (("text", dose), ("timing", timing)) if v}]
         return self.add(res, suffix or drug)
 
     def med_request(self, drug: str, authored: str, status: str = "active", suffix: str | None = None,
@@ -565,7 +566,7 @@ def sample_gastrinoma():
     p.ki67(4, "2025-03-05", note="EUS-FNB of pancreatic head lesion")
     p.sstr("Ga-68 DOTATATE PET/CT", "positive", "2025-02-20", krenning=3,
            note="Avid pancreatic head primary and three liver lesions, uptake above liver.")
-    p.med_statement("omeprazole-40", "2025-01-25", dose="40 mg by mouth once daily")
+    p.med_statement("omeprazole-40", "2025-01-25", dose="40 mg by mouth once daily", timing=daily(1))
     p.lab("gastrin", 1850, "2026-10-01", "H")
     p.lab("cga", 520, "2026-10-01", "H", note="Drawn on omeprazole.")
     p.lab("calcium", 9.4, "2026-10-01", "N")
@@ -684,6 +685,22 @@ def sample_after_prrt_early():
     p.prrt_labs("2026-11-12", crcl=58, platelets=96, kps=80)
     return (p, None, "Jejunal NET G2, 6 PRRT doses (retreatment), progressing within 12 months of the last",
             ["GI-8", "GI-11", "X-8", "F-3", "X-9"])
+
+
+def sample_after_prrt_cbc_overdue():
+    p = Patient("net-si-after-prrt-cbc-overdue", "1955-09-03", "female", "Lindqvist", "Maria")
+    p.condition("si-net", "C7A.012", "445238008", onset="2022-05-11", morphology="8240/3", site="ileum")
+    p.condition("liver-mets", "C7B.02", "94381002", onset="2022-05-11")
+    p.ki67(4, "2022-05-20")
+    p.sstr("Ga-68 DOTATATE PET/CT", "positive", "2024-09-18", krenning=3)
+    p.med_statement("lanreotide", "2022-06-15", dose="120 mg deep SC every 4 weeks")
+    p.prrt_cycles(["2025-01-08", "2025-03-05", "2025-04-30", "2025-06-25"])
+    p.disease_status("stable", "2026-10-28", note="CT: liver lesions stable since the end of PRRT.")
+    p.lab("platelets", 171, "2026-03-02")
+    p.lab("crcl", 71, "2026-03-02")
+    return (p, None, "Ileal NET G2 after four PRRT doses, stable on lanreotide; last blood count and kidney "
+            "function 9 months ago",
+            ["F-3", "X-9"])
 
 
 def sample_rectal_sstr_negative():
@@ -947,7 +964,7 @@ SAMPLES = [
     sample_unknown_burden, sample_resectable_liver, sample_bulky_high_g2, sample_pnet_low_volume,
     sample_pnet_negative_srs, sample_vipoma, sample_rectal_resectable, sample_g3_netter2,
     sample_nec_after_platinum, sample_insulinoma_low_glucose, sample_after_ssa_everolimus,
-    sample_cabozantinib_first,
+    sample_cabozantinib_first, sample_after_prrt_cbc_overdue,
 ]
 
 # --- tests/vignettes/cases/ ----------------------------------------------------------------------
@@ -1302,6 +1319,12 @@ def therapy_vignettes() -> list[Vignette]:
     zes(v)
     v.patient.lab("gastrin", 1200, "2026-10-01", "H")
     out.append(v.expects(["gastrinoma-acid-control", "men1-evaluation"], []))
+
+    v = Vignette("P-8-PPI", "P-8-PPI", "Gastrinoma on an active PPI ordered once daily: the P-8 card says twice "
+                 "daily (project addendum; O-PPI-3 on patient-view)")
+    zes(v)
+    v.patient.med_request("pantoprazole", "2026-02-01", dose="40 mg by mouth once daily", timing=daily(1))
+    out.append(v.expects(["gastrinoma-acid-control"], [], rules=["P-8", "P-8-PPI"]))
 
     v = Vignette("P-8-men1", "P-8", "Gastrinoma in a patient with known MEN1: acid control, no MEN1 work-up card")
     zes(v)

@@ -15,6 +15,7 @@ from datetime import date
 
 from cds_service.commands.as_of import TODAY, add_as_of_option
 from cds_service.config import Settings, StartupError
+from cds_service.demo import ENVIRONMENTS as DEMO_ENVIRONMENTS
 from cds_service.logging_setup import configure_logging
 
 
@@ -85,10 +86,12 @@ def serve(args: argparse.Namespace) -> int:
         print(f"net-cds serve: {problem}", file=sys.stderr)
         return 2
     url = f"http://{args.host}:{args.port}/cds-services"
+    demo = (f"\nDemo page (the sample patients' cards as an EHR shows them): http://{args.host}:{args.port}/"
+            if settings.environment in DEMO_ENVIRONMENTS else "")
     if args.dev:
         from cds_service import create_app
 
-        print(f"NET-CDS (development server) listening on {url}", flush=True)
+        print(f"NET-CDS (development server) listening on {url}{demo}", flush=True)
         create_app().run(host=args.host, port=args.port, debug=False, use_reloader=False)
         return 0
     from gunicorn.app.base import BaseApplication
@@ -102,7 +105,7 @@ def serve(args: argparse.Namespace) -> int:
                     self.cfg.set(name, value)
             self.cfg.set("bind", [f"{args.host}:{args.port}"])
             self.cfg.set("workers", args.workers)
-            self.cfg.set("when_ready", lambda _server: print(f"NET-CDS listening on {url}", flush=True))
+            self.cfg.set("when_ready", lambda _server: print(f"NET-CDS listening on {url}{demo}", flush=True))
 
         def load(self):  # noqa: ANN202
             from cds_service.wsgi import app  # logging, the app and its warm-up, as under the Dockerfile

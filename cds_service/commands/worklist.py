@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from cds_service.commands.as_of import as_of_value
+from cds_service.commands.samples import TOKEN_ENV
 
 ENGINES = ("local", "spark")
 
@@ -36,6 +37,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-prefilter", dest="prefilter", action="store_false",
                         help="evaluate every patient, not only those with a NEN Condition")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--report", nargs="?", const=True, type=Path, metavar="FILE.html",
+                        help="also write an HTML report (counts per queue, a chart); default FILE: the output's "
+                             "stem + .report.html")
+    parser.add_argument("--fhir-output", choices=("list", "task"),
+                        help="also write the queues as FHIR (stem + .fhir-list.json / .fhir-task.json): one List "
+                             "per queue, or one Task per patient and queue; stable ids, so re-runs update")
+    parser.add_argument("--fhir-server", metavar="URL",
+                        help="upload the --fhir-output resources to this FHIR base URL (PUT transactions, as "
+                             "`samples load`)")
+    parser.add_argument("--token", help=f"bearer token for --fhir-server (or set {TOKEN_ENV}); never printed")
     parser.set_defaults(func=run)
 
 
@@ -56,6 +67,12 @@ def run(args: argparse.Namespace) -> int:
     from cds_service.worklist.prefilter import nen_patient_ids
     from cds_service.worklist.progress import progress_bar
 
+    if args.fhir_server and not args.fhir_output:
+        print("net-cds worklist: --fhir-server needs --fhir-output list|task", file=sys.stderr)
+        return 2
+    from cds_service.worklist.fhir_output import QueueMembers
+
+    members = QueueMembers() if args.fhir_output else None
     started = time.monotonic()
     try:
         export = BulkExport.open(args.bulk)
@@ -70,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
             rows = engine.run(export, as_of=as_of, workers=max(args.workers, 1), only=only, progress=progress)
             for row in write_rows(rows, args.out):
                 tally.add(row, row_record(row)["queues"])
+                if members is not None:
+                    members.add(row)
                 progress.advance_patients(1)
     except (ExportError, ValueError) as exc:
         print(f"net-cds worklist: {exc}", file=sys.stderr)
@@ -83,4 +102,35 @@ def run(args: argparse.Namespace) -> int:
     for queue, count in record["queues"].items():
         print(f"  {queue:32} {count}")
     print(f"audit: {audit_path}")
+    if args.report:
+        from cds_service.worklist.report import report_path, write_report
+
+        print(f"report: {write_report(record, report_path(args.out) if args.report is True else args.report)}")
+    if members is not None and _fhir_output(args, members) != 0:
+        return 2
     return 1 if tally.errors else 0
+
+
+def _fhir_output(args: argparse.Namespace, members: object) -> int:
+    """Write the queues as FHIR beside the output and, with --fhir-server, upload them."""
+    import json
+    from datetime import UTC, datetime
+
+    from cds_service.fhir.upload import UploadError
+    from cds_service.worklist.fhir_output import collection, export_scope, upload, worklist_resources
+
+    resources = worklist_resources(members.defined, members.members, args.fhir_output,  # type: ignore[attr-defined]
+                                   scope=export_scope(args.bulk), when=datetime.now(UTC))
+    path = args.out.with_name(f"{args.out.stem}.fhir-{args.fhir_output}.json")
+    path.write_text(json.dumps(collection(resources), indent=1) + "\n", encoding="utf-8")
+    print(f"FHIR: {len(resources)} {'List' if args.fhir_output == 'list' else 'Task'} resources → {path}")
+    if not args.fhir_server:
+        return 0
+    try:
+        results = upload(args.fhir_server, resources, token=args.token or os.environ.get(TOKEN_ENV) or None)
+    except UploadError as exc:
+        print(f"net-cds worklist: upload failed: {exc}", file=sys.stderr)
+        return 2
+    created = sum(r.created for r in results)
+    print(f"uploaded to {args.fhir_server}: {created} created, {sum(r.updated for r in results)} updated")
+    return 0

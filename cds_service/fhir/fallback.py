@@ -32,6 +32,15 @@ from cds_service.fhir.transport import (
 log = logging.getLogger(__name__)
 
 
+# Sent with every search and paging request:
+# - Prefer: handling=strict: a search parameter the server does not know must fail, not be ignored
+#   (FHIR R4 §3.1.1.5.6; a lenient server that dropped `patient` would return every patient's data).
+# - Cache-Control: no-cache: HAPI FHIR (the public sandbox's defaults) answers a search repeated within 60 s
+#   from its search cache, so a result filed a moment ago would be missing from the cards; no-cache makes it
+#   search again (docs/fhir-servers.md, "What the real servers revealed").
+SEARCH_HEADERS = {"Prefer": "handling=strict", "Cache-Control": "no-cache"}
+
+
 class FetchError(Exception):
     """A fallback query failed; the message names the query, never the token."""
 
@@ -83,8 +92,8 @@ class FhirFetcher:
             raise FetchError(f"{what}: not requested, the call's {self.settings.fhir_total_timeout} s for FHIR passed")
         self._count()
         headers = {"Authorization": f"Bearer {self.access_token}"} if self.access_token else {}
-        if search:  # a search parameter the server does not know must fail, not be ignored (FHIR R4 §3.1.1.5.6)
-            headers["Prefer"] = "handling=strict"
+        if search:
+            headers.update(SEARCH_HEADERS)
         current_call.limits = self.limits
         try:
             content = self._server.request_data(path_or_url, headers=headers)

@@ -62,6 +62,7 @@ class TherapyEvent:
     administration: bool = False  # a single dose given (MedicationAdministration, PRRT Procedure)
     planned: str | None = None  # date of a planned dose
     notes: list[str] = field(default_factory=list)
+    doses_per_day: float | None = None  # from the record's structured timing, None when not stated
 
 
 def medication_classes(record: PatientRecord, resource: dict[str, Any],
@@ -201,8 +202,9 @@ def read_medication(record: PatientRecord, resource: dict[str, Any], today: date
         if depot is not None:
             active, end, note = depot
             notes.append(note)
+    doses = doses_per_day(resource)[0] if rtype != "MedicationAdministration" else None
     return [TherapyEvent(c, source, True, active, start, end, administration=rtype == "MedicationAdministration",
-                         notes=list(notes)) for c in classes]  # type: ignore[arg-type]
+                         notes=list(notes), doses_per_day=doses) for c in classes]  # type: ignore[arg-type]
 
 
 DEPOT_DEFAULT_DAYS = 28
@@ -330,9 +332,11 @@ def _exposure(therapy: TherapyClass, events: list[TherapyEvent], today: date) ->
     periods = tuple((e.start, e.end) for e in given)
     sources = tuple(e.source for e in events)
     dates = tuple(d.isoformat() for d in admin_days) if therapy == "prrt" else ()  # type: ignore[union-attr]
+    # The active records' dosing: the highest stated frequency (a BID record means the patient is on BID).
+    doses = max((e.doses_per_day for e in given if e.active and e.doses_per_day is not None), default=None)
     return TherapyExposure(therapy, active, starts[0] if starts else None, end, sources, administrations, last,
                            tuple(planned), given=bool(given), periods=periods,  # type: ignore[arg-type]
-                           administration_dates=dates)
+                           doses_per_day=doses, administration_dates=dates)
 
 
 def line_of_therapy(therapies: tuple[TherapyExposure, ...]) -> Fact[LineOfTherapy]:
@@ -427,11 +431,12 @@ def _long_acting(record: PatientRecord, resource: dict[str, Any], display: str) 
 
 
 def doses_per_day(resource: dict[str, Any]) -> tuple[float | None, list[str]]:
-    """Doses per day from dosageInstruction timing (frequency/period/periodUnit or timing.code BID/QD/TID)."""
+    """Doses per day from the dosage timing (frequency/period/periodUnit or timing.code BID/QD/TID):
+    `dosageInstruction` of a request, `dosage` of a MedicationStatement. Free-text sigs are not read."""
     total = 0.0
     found = False
     notes: list[str] = []
-    instructions = as_list(resource.get("dosageInstruction"))
+    instructions = as_list(resource.get("dosageInstruction") or resource.get("dosage"))
     for dose in instructions:
         timing = as_dict(as_dict(dose).get("timing"))
         repeat = as_dict(timing.get("repeat"))

@@ -85,6 +85,7 @@ class TherapyExposure:
     # Added by the profile builder (issue 3):
     given: bool = True  # False when the class is only planned (e.g. a PRRT ServiceRequest, no dose yet)
     periods: tuple[tuple[str | None, str | None], ...] = ()  # (start, end) of each record, for X-5 windows
+    doses_per_day: float | None = None  # active records' stated dosing frequency (P-8-PPI), None when not stated
     # Added for the timeline (issue 17): the dates of the PRRT doses counted in `administrations`, oldest first.
     administration_dates: tuple[str, ...] = ()
 

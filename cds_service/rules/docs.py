@@ -16,15 +16,17 @@ HEADER = """# NET-CDS rules
 
 Generated from the rule registry (`cds_service/rules/`) by `python -m cds_service.rules.docs`; do not
 edit by hand. Rule ids are those of `net-decision-model.md` (sections 4-5). Project additions:
-`SCOPE-1` (section 1, out-of-scope NEN), `STAGE-1` (section 4.6, stage unknown) and `P-7-SSA` (the
-insulinoma SSA caution inside a next-step card). Topics are codes of the CodeSystem
+`SCOPE-1` (section 1, out-of-scope NEN), `STAGE-1` (section 4.6, stage unknown), `P-7-SSA` (the
+insulinoma SSA caution inside a next-step card) and `P-8-PPI` (gastrinoma on a once-daily PPI, inside
+the P-8 card). Topics are codes of the CodeSystem
 `https://fhir.net-cds.org/CodeSystem/topic`; sources name the seed document and the published
 guideline (model section 9) the card cites.
 
 Kinds: `profile`/`scope` (one card), `next-step` (at most one card: first rule of its pathway that fires;
 unknown inputs turn it into a conditional card with branches), `syndrome` (at most one card),
-`addendum` (a section inside the next-step card), `gap`/`safety` (one card each), `follow-up` (at most
-one: F-3 > F-4 > F-2 > F-1), `order` (order-sign, one card per drafted order).
+`addendum` (a section inside the next-step card; P-8-PPI inside the syndrome card), `gap`/`safety` (one
+card each), `follow-up` (at most one: F-3 > F-4 > F-2 > F-1), `order` (order-sign, one card per drafted
+order).
 """
 
 

@@ -212,25 +212,20 @@ def _patient_view(profile: PatientProfile) -> tuple[list[Finding], list[RuleEval
             status = "unknown" if c.ok is None else "not-fired"
             evaluations.append(_evaluation(r, status, c.reason + (" (no card)" if c.ok is None else ""), c))
 
-    # At most one next-step card, then its addenda.
-    host, evs = _select_one(by_kind.get("next-step", []), profile)
-    evaluations += evs
+    # At most one next-step, one syndrome-control and one follow-up card, then the addenda of each.
+    hosts: dict[str, Finding | None] = {}
+    for kind in ("next-step", "syndrome", "follow-up"):
+        hosts[kind], evs = _select_one(by_kind.get(kind, []), profile)
+        evaluations += evs
     for r in by_kind.get("addendum", []):
-        c = _safe(r, lambda r=r: r.condition(profile, host))
+        host = hosts.get(r.host)
+        c = _safe(r, lambda r=r, host=host: r.condition(profile, host))
         if c.ok is True and host is not None and (add := _build(r, profile, c, host)) is not None:
             _merge_addendum(host, add)
             evaluations.append(_evaluation(r, "fired", f"{c.reason} (in the {host.rule_id} card)", c, host))
         else:
             evaluations.append(_evaluation(r, "unknown" if c.ok is None else "not-fired", c.reason, c))
-    if host is not None:
-        findings.append(host)
-
-    # At most one syndrome-control card, at most one follow-up card.
-    for kind in ("syndrome", "follow-up"):
-        card, evs = _select_one(by_kind.get(kind, []), profile)
-        evaluations += evs
-        if card is not None:
-            findings.append(card)
+    findings += [card for card in hosts.values() if card is not None]
     return findings, evaluations
 
 

@@ -46,6 +46,7 @@ class Rule:
     # scope rules: when this one fires, patient-view shows only its card, and order-sign only the
     # warning and critical order cards (section 1: patients under 18)
     exclusive: bool = False
+    host: Kind = "next-step"  # addenda: the kind of card they are a section of (next-step, syndrome, follow-up)
     doc: str = field(default="", compare=False)
 
     @property
@@ -77,6 +78,7 @@ def rule(
     suppress: Callable[..., str | None] | None = None,
     precheck: bool = False,
     exclusive: bool = False,
+    host: Kind = "next-step",
 ) -> Callable[[Callable[..., Check]], Callable[..., Check]]:
     """Register the decorated condition function as rule `rule_id`."""
 
@@ -86,7 +88,7 @@ def rule(
         _REGISTRY[rule_id] = Rule(
             id=rule_id, hook=hook, kind=kind, topic=topic, group=group, seeds=seeds,
             guidelines=guidelines, condition=condition, build=build, indicator=indicator,
-            drafted=drafted, suppress=suppress, precheck=precheck, exclusive=exclusive,
+            drafted=drafted, suppress=suppress, precheck=precheck, exclusive=exclusive, host=host,
             doc=" ".join((condition.__doc__ or "").split()),
         )
         return condition

@@ -162,3 +162,25 @@ def gi_10(p: PatientProfile) -> Check:
                   check("on an SSA", bool(active(p, "ssa"))),
                   check("symptoms persisting on the SSA", documented_symptoms(p),
                         "symptom control on the SSA (e.g. bowel movements, flushing)"))
+
+
+# ------------------------------------------------------------------------------------- P-8-PPI
+
+
+def _build_p_8_ppi(p: PatientProfile, c: Check, host: Finding | None) -> Finding:
+    ppi = p.therapy("ppi")
+    return new_finding("P-8-PPI", params={"doses_per_day": ppi.doses_per_day if ppi else None})
+
+
+@rule("P-8-PPI", hook="patient-view", kind="addendum", topic="ppi-gastrinoma-dosing", group="addendum",
+      host="syndrome", seeds=("003",), guidelines=("enets-2023-f-pnet", "nanets-2020"), build=_build_p_8_ppi)
+def p_8_ppi(p: PatientProfile, host: Finding | None) -> Check:
+    """Gastrinoma on an active PPI whose recorded dosing is once daily or less: a section of the P-8 card
+    saying that acid control needs it twice daily (P-8; O-PPI-3 says the same of a drafted PPI). Only a
+    structured dosing timing counts; a free-text sig leaves it unknown and the P-8 card says twice daily
+    anyway. Project addition so that a worklist can find these patients by rule id."""
+    ppi = p.therapy("ppi")
+    n = ppi.doses_per_day if ppi is not None and ppi.active else None
+    return all_of(check("the P-8 card", host is not None and host.rule_id == "P-8"),
+                  check("on a PPI", ppi is not None and ppi.active),
+                  check("PPI once daily or less", None if n is None else n <= 1, "dosing frequency of the PPI"))

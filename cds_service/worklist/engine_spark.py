@@ -24,18 +24,27 @@ Progress = Callable[[int, int], None]
 
 
 def _session(workers: int):  # noqa: ANN202
+    """Local mode on loopback with a modest heap, unless a cluster launched us: under spark-submit (a JVM
+    started this Python: PYSPARK_GATEWAY_PORT), in a Databricks notebook (an active session) or with
+    SPARK_MASTER set, the cluster's own master and settings are used as they are."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
     builder = SparkSession.builder.appName("net-cds-worklist")
-    if not os.environ.get("SPARK_MASTER") and "spark.master" not in os.environ.get("PYSPARK_SUBMIT_ARGS", ""):
+    launched = os.environ.get("PYSPARK_GATEWAY_PORT") or os.environ.get("SPARK_MASTER") \
+        or "spark.master" in os.environ.get("PYSPARK_SUBMIT_ARGS", "")
+    if not launched:
         builder = (builder.master(f"local[{workers}]")
                    .config("spark.driver.memory", os.environ.get("NET_CDS_SPARK_DRIVER_MEMORY", "1g"))
                    .config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1")
-                   .config("spark.ui.enabled", "false"))
-    return (builder.config("spark.sql.shuffle.partitions", str(max(4 * workers, 8)))
-            .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
+                   .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false"))
+        return (builder.config("spark.sql.shuffle.partitions", str(max(4 * workers, 8)))
+                .config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate())
+    return builder.config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate()
 
 
 def row_from_json(text: str) -> WorklistRow:
@@ -76,12 +85,14 @@ def run(export: BulkExport, *, as_of: date, workers: int = 2, only: set[str] | N
         return pd.DataFrame({"patient": [row.patient_id], "row": [_row_json(row)]})
 
     rows = resources.groupBy("patient").applyInPandas(evaluate, "patient string, row string").orderBy("patient")
+    # The rows arrive once Spark has grouped and sorted them: the bar then counts them against the patients.
+    total = len(only) if only is not None else sum(1 for _ in export.iter_resources("Patient"))
     if progress:
-        progress(0, 1)
+        progress(0, total)
     try:
-        for record in rows.toLocalIterator():
+        for done, record in enumerate(rows.toLocalIterator(), start=1):
             yield row_from_json(record["row"])
-        if progress:
-            progress(1, 1)
+            if progress:
+                progress(done, max(total, done))
     finally:
         shared.unpersist()

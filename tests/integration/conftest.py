@@ -100,10 +100,12 @@ class FhirTestServer:
         pytest.fail(f"{self.name} refused patient {patient_id}: {error}", pytrace=False)
 
     def get(self, path: str, **params: str) -> dict:
-        """A JSON GET on the server with the token (for the tests' own checks)."""
+        """A JSON GET on the server with the token (for the tests' own checks), never from a search cache (HAPI
+        reuses a search's results for 60 s otherwise, which would make a before/after comparison vacuous)."""
         url = path if path.startswith("http") else f"{self.base_url}/{path}"
         response = requests.get(url, params=params or None, timeout=60,
-                                headers={"Authorization": f"Bearer {self.token}", "Accept": "application/fhir+json"})
+                                headers={"Authorization": f"Bearer {self.token}", "Accept": "application/fhir+json",
+                                         "Cache-Control": "no-cache"})
         response.raise_for_status()
         return response.json()
 

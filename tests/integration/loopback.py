@@ -16,6 +16,11 @@ import requests
 # for HOLD seconds. Leaving the `with` block wakes every sleeper and stops every dribble unanswered.
 Rule = Callable[[str], tuple[str, float] | None]
 
+# The request headers the proxy passes on: the token, and those that change what a server answers (the
+# service's Accept, Prefer: handling=strict and Cache-Control: no-cache), so the server behind it answers as
+# it answers the service directly.
+FORWARDED = ("authorization", "accept", "prefer", "cache-control")
+
 HOLD = 120.0  # seconds a slow or trickling answer lasts at most: far past any timeout a test configures
 
 
@@ -68,7 +73,7 @@ def serve(rule: Rule, upstream: str | None = None, fhir_path: str = "/fhir") -> 
                 self._send(path, 404, b'{"resourceType":"OperationOutcome","issue":[{"severity":"error",'
                                       b'"code":"not-found"}]}')
                 return
-            headers = {k: v for k, v in self.headers.items() if k.lower() in ("authorization", "accept")}
+            headers = {k: v for k, v in self.headers.items() if k.lower() in FORWARDED}
             answer = requests.get(upstream + path, headers=headers, timeout=HOLD)
             body = answer.content.replace(upstream.encode(), info.base_url.encode())
             self._send(path, answer.status_code, body)

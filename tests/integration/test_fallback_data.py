@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
 from cds_service.fhir import fallback
 from cds_service.fhir.gather import HookCall, gather_record
 from cds_service.fhir.record import PatientRecord
+from cds_service.fhir.upload import upload_bundle
 from cds_service.services.registry import load_services
 from cds_service.tiny_ehr import prefetch_from_bundle
 from cds_service.web.errors import PreconditionFailed
@@ -140,3 +143,23 @@ def test_medication_references_are_resolved_from_the_server(fhir_server: FhirTes
     medication = record.get(f"Medication/{OWN.id}-octreotide-lar")
     assert medication is not None and medication["code"]["text"] == "Octreotide LAR 30 mg"
     assert record.medication_reads is None  # both servers honour _include: no second round of reads
+
+
+def test_a_result_filed_after_a_call_is_seen_by_the_next_call(fhir_server: FhirTestServer):
+    # A Ki-67 filed between two chart openings must be on the second one's cards. HAPI answers a search repeated
+    # within 60 s from its search cache (the public sandbox's default) unless asked not to (Cache-Control).
+    patient_id = f"itest-fresh-{secrets.token_hex(4)}"
+    patient = {"resourceType": "Patient", "id": patient_id, "gender": "male", "birthDate": "1970-01-01"}
+    ki67 = {**next(e["resource"] for e in OWN.bundle["entry"] if e["resource"]["id"] == f"{OWN.id}-ki67"),
+            "id": f"{patient_id}-ki67", "subject": {"reference": f"Patient/{patient_id}"}}
+
+    def put(*resources: dict) -> None:
+        bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
+        upload_bundle(fhir_server.base_url, bundle, patient_id, token=fhir_server.token)
+
+    put(patient)
+    before = fetched_record(fhir_server, patient_id)
+    assert before.key_outcomes["pathology"] == "fetched" and not list(before.of_type("Observation"))
+    put(patient, ki67)
+    after = fetched_record(fhir_server, patient_id)
+    assert after.get(f"Observation/{patient_id}-ki67") is not None, f"{fhir_server.name} answered from a stale search"

@@ -98,6 +98,8 @@ def test_serve_says_listening_once_it_answers_and_counts_its_calls(tmp_path, dev
                 assert process.poll() is None and time.monotonic() < deadline, out.read_text(errors="replace")
                 time.sleep(0.2)
         assert answer.status_code == 200 and len(answer.json()["services"]) >= 2
+        assert f"Demo page (the sample patients' cards as an EHR shows them): http://127.0.0.1:{port}/" \
+            in out.read_text(errors="replace")  # development: the newcomer's first screen
         body = hook_request(load_services()["net-patient-view"], SAMPLE,
                             prefetch=prefetch_from_bundle(load_services()["net-patient-view"],
                                                           get_sample(SAMPLE).bundle(), SAMPLE))

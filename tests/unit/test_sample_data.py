@@ -33,7 +33,9 @@ SCOPE_RULES = ["SCOPE-1", "SCOPE-2", "SCOPE-3", "SUSPECT-1"]
 F_RULES = ["F-1", "F-2", "F-3", "F-4"]
 ORDER_RULES = ["O-PPI-1", "O-PPI-2", "O-PPI-3", "O-SSA-1", "O-SSA-2", "O-SSA-3", "O-SSA-4", "O-SSA-5",
                "O-PRRT-1", "O-TKI-1", "O-TKI-2", "O-TKI-3", "O-CABO-1"]
-ALL_RULES = THERAPY_RULES + X_RULES + F_RULES + ORDER_RULES + SCOPE_RULES
+# Project addenda a worklist queue is found by (docs/rules.md): gastrinoma on a once-daily PPI.
+ADDENDA_RULES = ["P-8-PPI"]
+ALL_RULES = THERAPY_RULES + X_RULES + F_RULES + ORDER_RULES + SCOPE_RULES + ADDENDA_RULES
 SCOPE = "scope"  # model section 1: no NEN, or only an out-of-scope NEN
 
 # Topic vocabulary (model section 8).

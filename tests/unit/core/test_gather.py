@@ -76,6 +76,8 @@ def test_missing_keys_are_fetched_with_bearer_token(settings):
         assert cond.call_count == 1 and labs.call_count == 1
         for made in rsps.calls:
             assert made.request.headers["Authorization"] == "Bearer secret-token"
+            assert made.request.headers["Prefer"] == "handling=strict"  # an unknown parameter must fail
+            assert made.request.headers["Cache-Control"] == "no-cache"  # no search result cached seconds ago
     assert record.key_outcomes["conditions"] == "fetched"
     assert record.get("Condition/c9") is not None
     assert record.data_source == "mixed"
