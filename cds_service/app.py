@@ -21,6 +21,7 @@ from cds_service.web import discovery, hooks, operations
 from cds_service.web.errors import register_error_handlers
 from cds_service.web.headers import install_response_headers
 from cds_service.web.operations import READINESS_CHECKS
+from cds_service.web.smart_app import install_smart_app
 
 
 def allow_timing(app: Flask, origins: tuple[str, ...]) -> None:
@@ -73,4 +74,5 @@ def create_app(config: Settings | dict | None = None) -> Flask:
     app.register_blueprint(feedback.bp)
     if settings.environment in DEMO_ENVIRONMENTS:  # the newcomer's page at /; never in production
         app.register_blueprint(demo.bp)
+    install_smart_app(app, settings)  # /app: the NET timeline (SMART on FHIR; samples in development)
     return app

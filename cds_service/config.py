@@ -113,6 +113,11 @@ class Settings:
     jti_host_db: str = ""  # NET_CDS_JTI_HOST_DB: the host's SQLite cache for that fallback ("": var/jti.sqlite3)
     trusted_proxy: bool = False  # NET_CDS_TRUSTED_PROXY: behind deploy/ nginx (it sets X-Request-Id itself)
     metrics_token: str = ""  # NET_CDS_METRICS_TOKEN: bearer token for /metrics ("": loopback callers only)
+    # --- the SMART on FHIR timeline app at /app (README "The NET timeline app") ---
+    smart_client_id: str = ""  # NET_CDS_SMART_CLIENT_ID: the app's client id at the EHR's authorization server
+    smart_client_secret: str = ""  # NET_CDS_SMART_CLIENT_SECRET: for a confidential client ("": public, PKCE only)
+    smart_session_key: str = ""  # NET_CDS_SMART_SESSION_KEY: secret that encrypts and signs the app's session cookie
+    smart_app_url: str = ""  # NET_CDS_SMART_APP_URL: the launch URL cards link to (type smart); "": no link
     extra: Mapping[str, str] = field(default_factory=dict)  # other NET_CDS_* settings, by name
 
     @classmethod
@@ -158,6 +163,10 @@ class Settings:
             jti_host_db=get("NET_CDS_JTI_HOST_DB", "").strip(),
             trusted_proxy=_bool(get("NET_CDS_TRUSTED_PROXY", "false")),
             metrics_token=get("NET_CDS_METRICS_TOKEN", "").strip(),
+            smart_client_id=get("NET_CDS_SMART_CLIENT_ID", "").strip(),
+            smart_client_secret=get("NET_CDS_SMART_CLIENT_SECRET", "").strip(),
+            smart_session_key=get("NET_CDS_SMART_SESSION_KEY", "").strip(),
+            smart_app_url=get("NET_CDS_SMART_APP_URL", "").strip(),
             extra={k: v for k, v in env.items() if k.startswith("NET_CDS_")},
         )
         return settings

@@ -36,6 +36,15 @@ def arrange(findings: list[Finding], options: CardOptions | None = None) -> list
     return sorted(kept, key=rank)
 
 
+SMART_LINK_LABEL = "NET timeline (history, next step, every rule)"
+
+
 def answer_cards(findings: list[Finding], profile: PatientProfile, options: CardOptions | None = None) -> list[dict]:
-    """The cards of one answer: arranged, rendered, no fact repeated across them."""
-    return render_cards(arrange(findings, options), profile)
+    """The cards of one answer: arranged, rendered, no fact repeated across them; with the timeline app
+    configured, each card links to it (a `smart` link: the EHR launches it with its own iss and launch)."""
+    cards = render_cards(arrange(findings, options), profile)
+    if options is not None and options.smart_app_url:
+        for card in cards:
+            card.setdefault("links", []).append({"label": SMART_LINK_LABEL, "url": options.smart_app_url,
+                                                 "type": "smart"})
+    return cards

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from cds_service.cards.data import CardData
 from cds_service.cards.escape import Markdown, md_escape
 from cds_service.profile.model import Fact, PatientProfile
-from cds_service.rules.common import _therapy_label as therapy_fact_label
+from cds_service.rules.common import therapy_label as therapy_fact_label
 
 ANTITUMOUR = ("ssa", "prrt", "everolimus", "sunitinib", "cabozantinib", "captem", "capecitabine", "temozolomide",
               "streptozocin", "platinum-etoposide")

@@ -269,6 +269,8 @@ def _derive(p: PatientProfile, record: PatientRecord, c: Collected, today: date)
     for message, ref in grading.notes:
         p.notes.append(DataQualityNote(message, ref, "grade"))
     p.ki67_percent, p.mitotic_count = grading.ki67, grading.mitoses
+    p.ki67_history = pathology.history(c.specimens, "ki67")
+    p.mitotic_history = pathology.history(c.specimens, "mitoses")
     evidence = _differentiation_evidence(p, c)
     p.differentiation = pathology.differentiation_fact(evidence, grading, p.nen_status != "none")
     p.who_grade = pathology.who_grade_fact(p.differentiation, grading)
@@ -298,6 +300,7 @@ def _derive(p: PatientProfile, record: PatientRecord, c: Collected, today: date)
             p.notes.append(DataQualityNote(r.note, reference_of(r.resource), "performance_kps"))
 
     status = disease.latest_fact(c.findings.get("disease_status", []))
+    p.disease_status_history = disease.history(c.findings.get("disease_status", []))
     remission = status
     if status.value == "remission":
         status = Fact(None, None, status.date, status.sources, (*status.notes, "in remission"))

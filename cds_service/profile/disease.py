@@ -73,6 +73,12 @@ def latest_fact(findings: list[Finding]) -> Fact[Any]:
     return Fact(chosen.value, None, chosen.source.date, (chosen.source,), tuple(notes))
 
 
+def history(findings: list[Finding]) -> tuple[Fact[Any], ...]:
+    """Every readable finding, oldest first (undated last), each with its source (the timeline)."""
+    usable = sorted((f for f in findings if f.value is not None), key=lambda f: (f.day is None, f.day or date.min))
+    return tuple(Fact(f.value, None, f.source.date, (f.source,), (f.note,) if f.note else ()) for f in usable)
+
+
 def read_resection(resource: dict[str, Any]) -> Source | None:
     """A completed resection Procedure (section 4.6), or None."""
     if status_code(resource.get("status")) in ("entered-in-error", "not-done", "preparation", "cancelled"):

@@ -61,25 +61,27 @@ def read_lab(resource: dict[str, Any], name: str, when: str | None = None) -> La
     text = shown if value is None and shown else None
     source = source_of(resource, label, when)
     # _reference_range reads no range when the field is absent, the common case (performance: one call less)
-    reference_range = _reference_range(resource) if "referenceRange" in resource else None
-    return LabResult(name, value, unit, source.date, source, reference_range, interpretation, text, problem)
+    reference_range, low, high = _reference_range(resource) if "referenceRange" in resource else (None, None, None)
+    return LabResult(name, value, unit, source.date, source, reference_range, interpretation, text, problem,
+                     low, high)
 
 
-def _reference_range(resource: dict[str, Any]) -> str | None:
+def _reference_range(resource: dict[str, Any]) -> tuple[str | None, float | None, float | None]:
+    """(the range as text, its low bound, its high bound); bounds None when not sent as numbers."""
     rr = as_dict(resource.get("referenceRange"))
     if not rr:
-        return None
+        return None, None, None
     text = as_str(rr.get("text"))
     low, _ = to_float(as_dict(rr.get("low")).get("value"))
     high, _ = to_float(as_dict(rr.get("high")).get("value"))
     unit = as_str(as_dict(rr.get("high")).get("unit")) or as_str(as_dict(rr.get("low")).get("unit")) or ""
     if low is not None and high is not None:
-        return f"{low:g}-{high:g} {unit}".strip()
+        return f"{low:g}-{high:g} {unit}".strip(), low, high
     if high is not None:
-        return f"<={high:g} {unit}".strip()
+        return f"<={high:g} {unit}".strip(), None, high
     if low is not None:
-        return f">={low:g} {unit}".strip()
-    return text
+        return f">={low:g} {unit}".strip(), low, None
+    return text, None, None
 
 
 KEEP_PER_LAB = 24  # newest results read per lab; rules use the latest values and a year of CgA at most

@@ -331,11 +331,12 @@ def _exposure(therapy: TherapyClass, events: list[TherapyEvent], today: date) ->
     last = admin_days[-1].isoformat() if therapy == "prrt" and admin_days else None
     periods = tuple((e.start, e.end) for e in given)
     sources = tuple(e.source for e in events)
+    dates = tuple(d.isoformat() for d in admin_days) if therapy == "prrt" else ()  # type: ignore[union-attr]
     # The active records' dosing: the highest stated frequency (a BID record means the patient is on BID).
     doses = max((e.doses_per_day for e in given if e.active and e.doses_per_day is not None), default=None)
     return TherapyExposure(therapy, active, starts[0] if starts else None, end, sources, administrations, last,
                            tuple(planned), given=bool(given), periods=periods,  # type: ignore[arg-type]
-                           doses_per_day=doses)
+                           doses_per_day=doses, administration_dates=dates)
 
 
 def line_of_therapy(therapies: tuple[TherapyExposure, ...]) -> Fact[LineOfTherapy]:

@@ -86,6 +86,8 @@ class TherapyExposure:
     given: bool = True  # False when the class is only planned (e.g. a PRRT ServiceRequest, no dose yet)
     periods: tuple[tuple[str | None, str | None], ...] = ()  # (start, end) of each record, for X-5 windows
     doses_per_day: float | None = None  # active records' stated dosing frequency (P-8-PPI), None when not stated
+    # Added for the timeline (issue 17): the dates of the PRRT doses counted in `administrations`, oldest first.
+    administration_dates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,9 @@ class LabResult:
     interpretation: str | None = None  # H, L, N ... as coded
     text: str | None = None  # the value as sent when it was not numeric
     problem: str | None = None  # why a value that was sent could not be read (a data-quality note says so)
+    # Added for the timeline (issue 17): the reference range's bounds as numbers, in the range's unit.
+    reference_low: float | None = None
+    reference_high: float | None = None
 
 
 @dataclass(frozen=True)
@@ -249,6 +254,11 @@ class PatientProfile:
     # Rules that look at intervals (F-3 overdue labs, O-SSA-5 washout, O-PPI-2 12 months) use it;
     # None means the current date.
     as_of: str | None = None
+    # Added for the timeline (issue 17): every readable Ki-67 and mitotic count (not only the grading
+    # window's highest) and every readable disease-status assessment, oldest first, each with its source.
+    ki67_history: tuple[Fact[float], ...] = ()
+    mitotic_history: tuple[Fact[float], ...] = ()
+    disease_status_history: tuple[Fact[str], ...] = ()
 
     def therapy(self, therapy: TherapyClass) -> TherapyExposure | None:
         """The exposure to one therapy class, if any."""

@@ -111,6 +111,16 @@ def grade_specimens(values: list[SpecimenValue]) -> Grading:
     return Grading(ki67, mitoses, grade, sources, tuple(grade_notes), tuple(notes))
 
 
+def history(values: list[SpecimenValue], kind: str) -> tuple[Fact[float], ...]:
+    """Every readable value of one kind, oldest first (undated last), each with its source (the timeline)."""
+    usable = [v for v in values if v.kind == kind and v.reading.value is not None]
+    usable.sort(key=lambda v: (v.day is None, v.day or date.min))
+    unit = "%" if kind == "ki67" else None
+    return tuple(Fact(v.reading.value, unit or v.reading.unit, v.source.date, (v.source,),
+                      tuple(v.reading.notes) + (("preliminary result",) if v.preliminary else ()))
+                 for v in usable)
+
+
 def _highest(values: list[SpecimenValue], kind: str, unit: str, window_notes: list[str]) -> Fact[float]:
     usable = [v for v in values if v.kind == kind and v.reading.value is not None]
     rejected = [v for v in values if v.kind == kind and v.reading.rejected]

@@ -329,7 +329,7 @@ def add_fact(f: Finding, p: PatientProfile, name: str) -> None:
             shown_or_missing(f, "Line of therapy", p.line_of_therapy, "treatment history")
     elif name == "therapies":
         for t in p.therapies:
-            f.add_facts(shown_therapy(_therapy_label(t), t))
+            f.add_facts(shown_therapy(therapy_label(t), t))
     elif name == "durable":
         shown_or_missing(f, "PRRT response durable (>= 12 months)", p.prrt_response_durable,
                          "PRRT response duration (date of progression vs last PRRT)")
@@ -348,14 +348,15 @@ def unknown_medication_missing(med: Source) -> str:
             f"{(med.date or 'undated')[:10]}")
 
 
-def _therapy_label(t: TherapyExposure) -> str:
+def therapy_label(t: TherapyExposure) -> str:
+    """The label key (cards/labels.yaml) of a therapy class."""
     return {"ssa": "Somatostatin analogue", "prrt": "PRRT (Lu-177 dotatate)", "ppi": "Proton pump inhibitor",
             "platinum-etoposide": "Platinum-etoposide", "captem": "CAPTEM"}.get(t.therapy,
                                                                                t.therapy.capitalize())
 
 
 def add_therapy_fact(f: Finding, t: TherapyExposure) -> None:
-    f.add_facts(shown_therapy(_therapy_label(t), t))
+    f.add_facts(shown_therapy(therapy_label(t), t))
 
 
 def within_days(d: str | None, ref: date, days: int) -> bool | None:

@@ -97,9 +97,16 @@ def rule(
 
 
 def all_rules(hook: str | None = None) -> list[Rule]:
-    """Every registered rule (optionally for one hook), in declaration order."""
+    """Every registered rule (optionally for one hook), in declaration order: RULE_MODULES' order, then the
+    order within each module, whichever module was imported first (the engine's "first that fires wins"
+    and docs/rules.md depend on it; a module that imports `rules.gaps` early must not change it)."""
     _load()
-    return [r for r in _REGISTRY.values() if hook is None or r.hook == hook]
+    return [r for r in sorted(_REGISTRY.values(), key=_module_rank) if hook is None or r.hook == hook]
+
+
+def _module_rank(r: Rule) -> int:
+    module = r.condition.__module__.rsplit(".", 1)[-1]
+    return RULE_MODULES.index(module) if module in RULE_MODULES else len(RULE_MODULES)
 
 
 def get_rule(rule_id: str) -> Rule:

@@ -150,7 +150,7 @@ def call_service(service_id: str) -> Response:
 def _issued_cards(service_id: str, profile: PatientProfile) -> list[dict]:
     """The service's cards that pass the CDS Hooks 2.0 checks (others logged and dropped), recorded for feedback."""
     settings: Settings = current_app.config["NET_CDS"]
-    cards, rejected = cards_of(service_id, profile, CardOptions(settings.profile_card))
+    cards, rejected = cards_of(service_id, profile, CardOptions(settings.profile_card, settings.smart_app_url))
     for card, errors in rejected:
         topic = ((card.get("source") or {}).get("topic") or {}).get("code") if isinstance(card, dict) else None
         log.error("dropped invalid card (service=%s topic=%s): %s", service_id, topic, "; ".join(errors))
