@@ -8,6 +8,7 @@ compartment (Medication) are not bucketed: they are broadcast to every worker (`
 
 from __future__ import annotations
 
+import os
 import zlib
 from collections import defaultdict
 from collections.abc import Iterator
@@ -52,6 +53,18 @@ def partition(export: BulkExport, folder: Path, buckets: int, only: set[str] | N
     return _partition_python(export, folder, buckets, only)
 
 
+DUCKDB_MEMORY = os.environ.get("NET_CDS_WORKLIST_DUCKDB_MEMORY", "1GB")  # DuckDB's own default: 80 % of RAM
+
+
+def duckdb_connection():  # noqa: ANN201 - a duckdb connection
+    """A DuckDB connection that spills to disk beyond DUCKDB_MEMORY instead of taking most of the machine."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = {sql_string(DUCKDB_MEMORY)}")
+    return con
+
+
 def _compartment_files(export: BulkExport) -> list[str]:
     return [str(p) for t in export.types() if t not in SHARED_TYPES for p in export.files(t)]
 
@@ -62,7 +75,7 @@ def _partition_duckdb(export: BulkExport, folder: Path, buckets: int, only: set[
     files = _compartment_files(export)
     if not files:  # an export with no patient data (a $export of an empty group): no buckets
         return []
-    con = duckdb.connect()
+    con = duckdb_connection()
     try:
         con.execute(f"SET temp_directory = {sql_string(str(folder / 'duckdb-tmp'))}")
         con.execute("SET preserve_insertion_order = false")
@@ -110,9 +123,8 @@ def patients_in(bucket: Bucket) -> Iterator[tuple[str, list[dict]]]:
     """The bucket's patients, sorted by id, each with their resources sorted by type and id."""
     grouped: dict[str, list[dict]] = defaultdict(list)
     if bucket.kind == "parquet":
-        import duckdb
 
-        con = duckdb.connect()
+        con = duckdb_connection()
         try:
             rows = con.execute("SELECT patient, json FROM read_parquet(?)",
                                [str(bucket.path / "*.parquet")]).fetchall()

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from cds_service.profile.conditions import read_condition
 from cds_service.worklist.compartment import with_patients
 from cds_service.worklist.export import BulkExport
-from cds_service.worklist.partition import sql_string
+from cds_service.worklist.partition import duckdb_connection, sql_string
 
 KEY_FIELDS = ("code", "bodySite", "extension")
 
@@ -38,10 +38,10 @@ def nen_patient_ids(export: BulkExport) -> set[str]:
     if not files:
         return set()
     try:
-        import duckdb
+        import duckdb  # noqa: F401 - only whether it is installed
     except ImportError:
         return _python_pass(files)
-    con = duckdb.connect()
+    con = duckdb_connection()
     try:
         listed = ", ".join(sql_string(f) for f in files)
         patient = ("nullif(regexp_extract(coalesce(json->'subject'->>'reference', json->'patient'->>'reference'), "
