@@ -341,9 +341,14 @@ class Patient:
             ref = self._obs(suffix, "imaging", code, date, {"valueCodeableConcept": value_cc},
                             note=note, interpretation="POS" if positive else "NEG")
         if krenning is not None:
-            self._obs(f"{suffix}-krenning", "imaging",
-                      cc(FINDINGS, "krenning-score", "Krenning score", "Krenning score"), date,
-                      {"valueInteger": krenning}, derivedFrom=[{"reference": ref}])
+            # R4: an Observation may be derivedFrom another Observation, not from a DiagnosticReport; a
+            # report lists its findings in DiagnosticReport.result instead (HAPI refuses the other way)
+            link = {} if as_report else {"derivedFrom": [{"reference": ref}]}
+            score = self._obs(f"{suffix}-krenning", "imaging",
+                              cc(FINDINGS, "krenning-score", "Krenning score", "Krenning score"), date,
+                              {"valueInteger": krenning}, **link)
+            if as_report:
+                res["result"] = [{"reference": score}]
         return ref
 
     def finding(self, code: str, value: bool | str, date: str, note: str | None = None) -> str:
