@@ -8,6 +8,9 @@ from pathlib import Path
 from cds_service.worklist.export import read_ndjson
 
 PATIENT_PREFIX = "Patient/"
+# patient_of in DuckDB's SQL over a `json` column (partition.py, prefilter.py read the NDJSON there)
+PATIENT_SQL = ("CASE WHEN json->>'resourceType' = 'Patient' THEN json->>'id' ELSE nullif(regexp_extract("
+               "coalesce(json->'subject'->>'reference', json->'patient'->>'reference'), 'Patient/([^/]+)', 1), '') END")
 
 
 def patient_of(resource: dict) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import date
 
 from cds_service.fhir.record import PatientRecord
@@ -29,7 +30,8 @@ def record_of(patient_id: str, resources: Iterable[dict], shared: Mapping[str, d
     record.extend(resources)
     for resource in list(record.resources):
         for key in REFERENCE_KEYS:
-            reference = (resource.get(key) or {}).get("reference") if isinstance(resource.get(key), dict) else None
+            value = resource.get(key)
+            reference = value.get("reference") if isinstance(value, dict) else None
             if isinstance(reference, str) and reference in shared:
                 record.add(shared[reference])
     return record
@@ -45,7 +47,7 @@ def evaluate_patient(patient_id: str, resources: Iterable[dict], shared: Mapping
         return WorklistRow(patient_id=patient_id, error=f"{type(exc).__name__} while evaluating the patient")
     row = row_of(profile, cards)
     if rejected:
-        return WorklistRow(**{**row.__dict__, "error": f"{len(rejected)} card(s) failed the CDS Hooks checks"})
+        return replace(row, error=f"{len(rejected)} card(s) failed the CDS Hooks checks")
     return row
 
 

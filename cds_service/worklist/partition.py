@@ -17,7 +17,7 @@ from pathlib import Path
 
 import orjson
 
-from cds_service.worklist.compartment import with_patients
+from cds_service.worklist.compartment import PATIENT_SQL, with_patients
 from cds_service.worklist.export import BulkExport, ExportError
 from cds_service.worklist.shared import SHARED_TYPES
 
@@ -79,11 +79,8 @@ def _partition_duckdb(export: BulkExport, folder: Path, buckets: int, only: set[
     try:
         con.execute(f"SET temp_directory = {sql_string(str(folder / 'duckdb-tmp'))}")
         con.execute("SET preserve_insertion_order = false")
-        patient = ("CASE WHEN json->>'resourceType' = 'Patient' THEN json->>'id' ELSE nullif(regexp_extract("
-                   "coalesce(json->'subject'->>'reference', json->'patient'->>'reference'), "
-                   "'Patient/([^/]+)', 1), '') END")
         listed = ", ".join(sql_string(f) for f in files)
-        con.execute(f"CREATE TEMP VIEW resources AS SELECT {patient} AS patient, json::VARCHAR AS json "
+        con.execute(f"CREATE TEMP VIEW resources AS SELECT {PATIENT_SQL} AS patient, json::VARCHAR AS json "
                     f"FROM read_json_objects([{listed}], format = 'newline_delimited')")
         where = "patient IS NOT NULL"
         if only is not None:
@@ -123,7 +120,6 @@ def patients_in(bucket: Bucket) -> Iterator[tuple[str, list[dict]]]:
     """The bucket's patients, sorted by id, each with their resources sorted by type and id."""
     grouped: dict[str, list[dict]] = defaultdict(list)
     if bucket.kind == "parquet":
-
         con = duckdb_connection()
         try:
             rows = con.execute("SELECT patient, json FROM read_parquet(?)",

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable
 
 from cds_service.profile.conditions import read_condition
-from cds_service.worklist.compartment import with_patients
+from cds_service.worklist.compartment import PATIENT_SQL, with_patients
 from cds_service.worklist.export import BulkExport
 from cds_service.worklist.partition import duckdb_connection, sql_string
 
@@ -25,9 +25,10 @@ def _key(resource: dict) -> str:
     return json.dumps({k: resource.get(k) for k in KEY_FIELDS}, sort_keys=True, separators=(",", ":"))
 
 
-def is_nen_content(key: str) -> bool:
-    """Whether a Condition with this content is a NEN (or suspected NEN) for the profile, status aside."""
-    content = {k: v for k, v in json.loads(key).items() if v is not None}
+def is_nen_content(condition: dict) -> bool:
+    """Whether a Condition with this content (KEY_FIELDS) is a NEN, or suspected NEN, for the profile,
+    whatever its clinical and verification status."""
+    content = {k: condition[k] for k in KEY_FIELDS if condition.get(k) is not None}
     hit = read_condition({"resourceType": "Condition", **content})
     return hit is not None and bool(hit.nen)
 
@@ -44,14 +45,12 @@ def nen_patient_ids(export: BulkExport) -> set[str]:
     con = duckdb_connection()
     try:
         listed = ", ".join(sql_string(f) for f in files)
-        patient = ("nullif(regexp_extract(coalesce(json->'subject'->>'reference', json->'patient'->>'reference'), "
-                   "'Patient/([^/]+)', 1), '')")
         content = ("json_object('code', json->'code', 'bodySite', json->'bodySite', "
                    "'extension', json->'extension')::VARCHAR")
-        con.execute(f"CREATE TEMP TABLE conditions AS SELECT {patient} AS patient, {content} AS content "
+        con.execute(f"CREATE TEMP TABLE conditions AS SELECT {PATIENT_SQL} AS patient, {content} AS content "
                     f"FROM read_json_objects([{listed}], format = 'newline_delimited')")
         contents = [row[0] for row in con.execute("SELECT DISTINCT content FROM conditions").fetchall()]
-        nen = [c for c in contents if is_nen_content(_normalised(c))]
+        nen = [c for c in contents if is_nen_content(json.loads(c))]
         if not nen:
             return set()
         con.execute("CREATE TEMP TABLE nen_content(content VARCHAR)")
@@ -63,11 +62,6 @@ def nen_patient_ids(export: BulkExport) -> set[str]:
         con.close()
 
 
-def _normalised(content: str) -> str:
-    data = json.loads(content)
-    return json.dumps({k: data.get(k) for k in KEY_FIELDS}, sort_keys=True, separators=(",", ":"))
-
-
 def _python_pass(files: Iterable[str]) -> set[str]:
     verdicts: dict[str, bool] = {}
     patients: set[str] = set()
@@ -76,7 +70,7 @@ def _python_pass(files: Iterable[str]) -> set[str]:
             continue
         key = _key(resource)
         if key not in verdicts:
-            verdicts[key] = is_nen_content(key)
+            verdicts[key] = is_nen_content(resource)
         if verdicts[key]:
             patients.add(patient)
     return patients
